@@ -1,0 +1,1 @@
+"""Creator platform backend: brand kits, generation, coach, media."""

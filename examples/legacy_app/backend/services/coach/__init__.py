@@ -1,0 +1,1 @@
+"""Prompt coach: a chat that helps creators write better generation prompts."""
