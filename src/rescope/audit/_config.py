@@ -1,0 +1,188 @@
+"""The audit's settings: ``[tool.rescope]`` in pyproject.toml, then command-line overrides."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rescope.exceptions import ConfigurationError
+
+__all__ = ["DEFAULT_MAX_FILE_SIZE", "AuditConfig", "find_pyproject", "load_config"]
+
+DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
+_KNOWN_KEYS = frozenset(
+    {"exclude", "select", "ignore", "max-file-size", "respect-gitignore", "rules", "fail-on"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditConfig:
+    """How an audit runs.
+
+    Args:
+        exclude: Gitignore-style patterns of paths to leave out, relative to the root.
+        select: Rule codes or prefixes to run (``RS1``, ``RS101``); empty means all.
+        ignore: Rule codes or prefixes to leave out, applied after ``select``.
+        max_file_size: Files larger than this many bytes are skipped (generated code).
+        respect_gitignore: Skip what ``.gitignore`` files ignore.
+        rule_options: Per-rule options, ``{"RS105": {"ignore-classes": [...]}}``.
+        fail_on: The lowest severity that makes the command exit 1.
+        use_cache: Read and write ``.rescope_cache/``.
+        cache_dir: Where the cache lives; ``<root>/.rescope_cache`` when ``None``.
+        jobs: Worker processes for parsing; ``None`` means one per core.
+    """
+
+    exclude: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    respect_gitignore: bool = True
+    rule_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    fail_on: str = "low"
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    jobs: int | None = None
+
+    def with_overrides(self, **changes: object) -> AuditConfig:
+        """Return a copy with the given fields replaced (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """Return the nearest ``pyproject.toml`` at or above ``start``."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for directory in (here, *here.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _strings(value: object, setting: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigurationError(
+        f"`{setting}` must be a list of strings, not {type(value).__name__}.",
+        setting=setting,
+        hint=f'`{setting} = ["..."]` in [tool.rescope].',
+    )
+
+
+def _check_codes(codes: Iterable[str], setting: str, known: Iterable[str]) -> None:
+    known = list(known)
+    for code in codes:
+        if code.upper() == "ALL":
+            continue
+        if not any(k.startswith(code.upper()) for k in known):
+            raise ConfigurationError(
+                f"`{setting}` names {code!r}, which matches no rule.",
+                setting=setting,
+                hint=f"one of the rule codes or a prefix of them: {', '.join(sorted(known))}.",
+            )
+
+
+def load_config(
+    pyproject: Path | None, *, known_rules: Mapping[str, Mapping[str, object]]
+) -> AuditConfig:
+    """Read ``[tool.rescope]`` from ``pyproject`` and validate it.
+
+    Args:
+        pyproject: The file to read; defaults apply when ``None``.
+        known_rules: Each rule code with its options and their defaults.
+
+    Raises:
+        ConfigurationError: The file cannot be parsed, or a setting is unknown or has a wrong
+            type; the message names the setting.
+    """
+    if pyproject is None:
+        return AuditConfig()
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(
+            f"{pyproject} cannot be read: {exc}.", setting=str(pyproject), hint="fixing the file."
+        ) from exc
+    section = data.get("tool", {}).get("rescope", {})
+    if not isinstance(section, dict):
+        raise ConfigurationError("[tool.rescope] must be a table.", setting="tool.rescope")
+    for key in section:
+        if key not in _KNOWN_KEYS and key != "blocking":
+            raise ConfigurationError(
+                f"[tool.rescope] has an unknown setting `{key}` ({pyproject}).",
+                setting=f"tool.rescope.{key}",
+                hint=f"one of {', '.join(sorted(_KNOWN_KEYS))}, or remove it.",
+            )
+    select = _strings(section.get("select", []), "select")
+    ignore = _strings(section.get("ignore", []), "ignore")
+    _check_codes(select, "select", known_rules)
+    _check_codes(ignore, "ignore", known_rules)
+    size = section.get("max-file-size", DEFAULT_MAX_FILE_SIZE)
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise ConfigurationError(
+            f"`max-file-size` must be a positive number of bytes, not {size!r}.",
+            setting="max-file-size",
+            hint="`max-file-size = 2097152` (2 MiB) in [tool.rescope].",
+        )
+    gitignore = section.get("respect-gitignore", True)
+    if not isinstance(gitignore, bool):
+        raise ConfigurationError(
+            "`respect-gitignore` must be true or false.", setting="respect-gitignore"
+        )
+    fail_on = section.get("fail-on", "low")
+    if fail_on not in {"info", "low", "medium", "high"}:
+        raise ConfigurationError(
+            f"`fail-on` must be info, low, medium or high, not {fail_on!r}.",
+            setting="fail-on",
+            hint='`fail-on = "medium"` in [tool.rescope].',
+        )
+    return AuditConfig(
+        exclude=_strings(section.get("exclude", []), "exclude"),
+        select=select,
+        ignore=ignore,
+        max_file_size=size,
+        respect_gitignore=gitignore,
+        rule_options=_rule_options(section.get("rules", {}), known_rules),
+        fail_on=fail_on,
+    )
+
+
+def _rule_options(
+    raw: object, known_rules: Mapping[str, Mapping[str, object]]
+) -> dict[str, dict[str, object]]:
+    if not isinstance(raw, dict):
+        raise ConfigurationError(
+            "[tool.rescope.rules] must be a table of rule codes.", setting="rules"
+        )
+    out: dict[str, dict[str, object]] = {}
+    for code, options in raw.items():
+        setting = f"tool.rescope.rules.{code}"
+        if code not in known_rules:
+            raise ConfigurationError(
+                f"[{setting}] configures {code!r}, which is no rule.",
+                setting=setting,
+                hint=f"one of {', '.join(sorted(known_rules))}.",
+            )
+        if not isinstance(options, dict):
+            raise ConfigurationError(f"[{setting}] must be a table.", setting=setting)
+        defaults = known_rules[code]
+        for name, value in options.items():
+            if name not in defaults:
+                choices = ", ".join(sorted(defaults)) or "none"
+                raise ConfigurationError(
+                    f"{code} has no option `{name}`.",
+                    setting=f"{setting}.{name}",
+                    hint=f"one of its options ({choices}), or remove it.",
+                )
+            if not isinstance(value, type(defaults[name])):
+                raise ConfigurationError(
+                    f"`{setting}.{name}` must be a {type(defaults[name]).__name__}.",
+                    setting=f"{setting}.{name}",
+                )
+        out[code] = dict(options)
+    return out

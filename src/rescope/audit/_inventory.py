@@ -1,0 +1,325 @@
+"""The service inventory: dependencies, clients, users, suggested scope, and the graph."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from rescope.audit._clients import client_label
+from rescope.audit._facts import FunctionFacts, ModuleFacts
+from rescope.audit._index import ProjectIndex
+from rescope.audit._model import Scope, Service, Usage, ValueCache
+from rescope.audit._singletons import Singleton
+
+__all__ = ["Inventory", "build_inventory", "find_cycles"]
+
+_REQUEST_PARAMS = ("request", "user", "user_id", "db", "session", "token", "tenant")
+
+
+@dataclass(slots=True)
+class Inventory:
+    """Services, value caches, the lookups rules need, and the dependency graph."""
+
+    services: list[Service]
+    value_caches: list[ValueCache]
+    singletons: list[Singleton]
+    accessors: dict[str, Singleton] = field(default_factory=dict)
+    class_targets: dict[str, Singleton] = field(default_factory=dict)
+    value_getters: dict[str, ValueCache] = field(default_factory=dict)
+    edges: list[tuple[str, str]] = field(default_factory=list)
+    cycles: list[list[str]] = field(default_factory=list)
+    mutable_state: dict[str, list[str]] = field(default_factory=dict)
+    holders: dict[str, str] = field(default_factory=dict)
+
+    def accessor_for(self, qualified: str) -> Singleton | None:
+        """The service singleton reached by calling ``qualified`` (getter, class, attribute)."""
+        found = self.accessors.get(qualified)
+        if found is not None:
+            return found
+        head = qualified.rpartition(".")[0]
+        found = self.accessors.get(head)
+        if found is not None and found.shape == "module_instance":
+            return found
+        return None
+
+
+def _interesting_names(index: ProjectIndex, inventory: Inventory) -> set[str]:
+    names = {q.rpartition(".")[2] for q in inventory.accessors}
+    names |= {q.rpartition(".")[2] for q in inventory.value_getters}
+    names |= {s.cls.name for s in inventory.singletons if s.cls is not None}
+    for facts in index.modules.values():
+        for local, target in facts.imports.items():
+            if target.rpartition(".")[2] in names and local not in names:
+                names.add(local)
+    return names
+
+
+def _mentions(name: str, facts: ModuleFacts, names: set[str]) -> bool:
+    head = name.partition(".")[0]
+    if head in names or any(part in names for part in name.split(".")):
+        return True
+    target = facts.imports.get(head)
+    return target is not None and target.rpartition(".")[2] in names
+
+
+def iter_calls(
+    index: ProjectIndex, inventory: Inventory
+) -> Iterator[tuple[ModuleFacts, FunctionFacts, str, int, str]]:
+    """Yield ``(module, function, resolved callee, line, how)`` for calls that may reach a
+    singleton or value getter; ``how`` is ``direct`` or ``injected`` (``Depends(...)``).
+    """  # noqa: D205
+    names = _interesting_names(index, inventory)
+    if not names:
+        return
+    for facts in index.modules.values():
+        for fn in facts.all_functions():
+            for call in fn.calls:
+                if _mentions(call.name, facts, names):
+                    yield facts, fn, index.resolve(facts, call.name), call.line, "direct"
+            for param in fn.params:
+                if param.depends and _mentions(param.depends, facts, names):
+                    yield facts, fn, index.resolve(facts, param.depends), fn.line, "injected"
+
+
+def build_inventory(  # noqa: C901
+    index: ProjectIndex, singletons: list[Singleton], value_caches: list[ValueCache]
+) -> Inventory:
+    """Turn the singletons into the inventory of services with their graph."""
+    inventory = Inventory(services=[], value_caches=value_caches, singletons=singletons)
+    for single in singletons:
+        if single.is_service:
+            inventory.accessors.setdefault(single.accessor_qual, single)
+            if single.shape in {"new_singleton", "metaclass_singleton", "decorator_singleton"}:
+                inventory.accessors.setdefault(single.target.qualified, single)
+            if not single.target.external:
+                inventory.class_targets.setdefault(single.target.qualified, single)
+    for cache in value_caches:
+        inventory.value_getters[f"{cache.module}.{cache.name}"] = cache
+        for guard in cache.holders:
+            inventory.holders[f"{cache.module}.{guard}"] = f"{cache.name}()"
+    for single in singletons:
+        if single.shape == "module_instance":
+            continue
+        for guard in single.guards or (single.holder,):
+            owner = single.holder_qual.rpartition(".")[0]
+            inventory.holders.setdefault(f"{owner}.{guard}", single.accessor)
+    services: dict[str, Service] = {}
+    service_of: dict[int, Service] = {}
+    for single in singletons:
+        if single.is_service:
+            service = _service(index, inventory, single)
+            key = f"{service.key}:{service.accessor}"
+            if key in services:
+                merged = services[key]
+                merged.depends_on.extend(
+                    d for d in service.depends_on if d not in merged.depends_on
+                )
+                merged.clients.extend(c for c in service.clients if c not in merged.clients)
+            services.setdefault(key, service)
+            service_of[id(single)] = services[key]
+    inventory.services = sorted(services.values(), key=lambda s: (s.path, s.anchor_line, s.name))
+    _users(index, inventory, service_of)
+    edges = sorted({(s.name, d) for s in inventory.services for d in s.depends_on if d != s.name})
+    inventory.edges = edges
+    inventory.cycles = find_cycles(edges)
+    return inventory
+
+
+def _class_functions(
+    index: ProjectIndex, single: Singleton
+) -> tuple[ModuleFacts | None, list[FunctionFacts]]:
+    found = index.classes.get(single.target.qualified)
+    functions: list[FunctionFacts] = []
+    facts: ModuleFacts | None = None
+    if found is not None:
+        facts, cls = found
+        functions.extend(cls.methods)
+    return facts, functions
+
+
+def _service(index: ProjectIndex, inventory: Inventory, single: Singleton) -> Service:  # noqa: C901, PLR0912
+    deps: list[str] = []
+    clients: list[str] = []
+
+    def add_dep(qualified: str) -> None:
+        other = inventory.accessor_for(qualified) or inventory.class_targets.get(qualified)
+        if other is not None and other.target.name != single.target.name:  # noqa: SIM102
+            if other.target.name not in deps:
+                deps.append(other.target.name)
+        label = client_label(qualified)
+        if label and label not in clients:
+            clients.append(label)
+
+    class_facts, methods = _class_functions(index, single)
+    sources: list[tuple[ModuleFacts, FunctionFacts]] = []
+    if class_facts is not None:
+        sources.extend((class_facts, m) for m in methods)
+    if single.function is not None and single.cls is None:
+        sources.append((single.facts, single.function))
+    for facts, fn in sources:
+        for call in fn.calls:
+            add_dep(index.resolve(facts, call.name))
+        for ref in fn.self_refs:
+            add_dep(index.resolve(facts, ref))
+        if fn.name == "__init__":
+            for param in fn.params:
+                if param.annotation:
+                    add_dep(index.resolve(facts, param.annotation.strip("'\"")))
+    if single.construction is not None:
+        for arg in single.construction.arg_calls:
+            add_dep(index.resolve(single.facts, arg))
+    if single.target.external and single.target.qualified not in clients:
+        clients.insert(0, single.target.qualified)
+    if single.shape == "class_cached_client" and single.construction is not None:
+        add_dep(index.resolve(single.facts, single.construction.callee))
+    scope, reason = _scope(single, methods, inventory)
+    module = single.target.qualified.rpartition(".")[0]
+    path, line = single.facts.path, single.anchor
+    found = index.classes.get(single.target.qualified)
+    if found is not None:
+        path, line = found[0].path, found[1].line
+    accessor = single.accessor
+    if single.shape == "class_cached_client":
+        accessor = single.target.name
+    return Service(
+        name=single.target.name,
+        module=module,
+        path=path,
+        line=line,
+        shape=single.shape,
+        accessor=accessor,
+        accessor_module=single.facts.module,
+        scope=scope,
+        scope_reason=reason,
+        depends_on=deps,
+        clients=clients,
+        holder=single.holder,
+        anchor_line=single.anchor,
+        external=single.target.external,
+    )
+
+
+def mutable_state(methods: Iterable[FunctionFacts]) -> tuple[list[str], list[str]]:
+    """Instance containers (``self.x = {}``) that methods other than ``__init__`` mutate:
+    ``(keyed by some id, only appended to)``.
+    """  # noqa: D205
+    methods = list(methods)
+    containers = {
+        attr
+        for m in methods
+        if m.name == "__init__"
+        for attr, kind in m.self_inits
+        if kind == "container"
+    }
+    keyed: set[str] = set()
+    appended: set[str] = set()
+    for m in methods:
+        if m.name != "__init__":
+            keyed |= m.self_mutations
+            appended |= m.self_appends
+    return sorted(containers & keyed), sorted((containers & appended) - keyed)
+
+
+def _scope(
+    single: Singleton, methods: list[FunctionFacts], inventory: Inventory
+) -> tuple[Scope, str]:
+    keyed, buffers = mutable_state(methods)
+    if keyed or buffers:
+        inventory.mutable_state[single.target.qualified] = keyed + buffers
+    if keyed:
+        attrs = ", ".join(f"self.{a}" for a in keyed)
+        return Scope.SESSION, f"keeps mutable state keyed by user, run or session in {attrs}"
+    if buffers:
+        attrs = ", ".join(f"self.{a}" for a in buffers)
+        return Scope.REQUEST, f"fills and drains a buffer per call in {attrs}"
+    init = next((m for m in methods if m.name == "__init__"), None)
+    if init is not None:
+        per_request = [
+            p.name
+            for p in init.params
+            if p.name.lower().endswith(_REQUEST_PARAMS) and p.name != "self"
+        ]
+        if per_request:
+            return Scope.REQUEST, f"is built from per-request data ({', '.join(per_request)})"
+    if single.target.external:
+        return Scope.APP, "a client of an external system: one per process, closed at shutdown"
+    return Scope.APP, "stateless: one instance can serve every request"
+
+
+def _users(index: ProjectIndex, inventory: Inventory, service_of: dict[int, Service]) -> None:
+    service_classes = {s.module + "." + s.name for s in inventory.services}
+    for facts, fn, resolved, line, how in iter_calls(index, inventory):
+        single = inventory.accessor_for(resolved)
+        if single is None:
+            continue
+        where = f"{facts.module}.{fn.qualname}"
+        owner = where.rpartition(".")[0]
+        if fn.route:
+            kind = "route"
+        elif facts.is_test:
+            kind = "test"
+        elif owner in service_classes:
+            kind = "service"
+        else:
+            kind = "function"
+        service = service_of.get(id(single))
+        if service is not None and where != single.accessor_qual:
+            service.users.append(Usage(kind, where, facts.path, line, how))
+
+
+def find_cycles(edges: list[tuple[str, str]]) -> list[list[str]]:  # noqa: C901
+    """Strongly connected components with more than one node, each rotated to start at its
+    smallest name; the components are sorted.
+    """  # noqa: D205
+    graph: dict[str, list[str]] = {}
+    for a, b in edges:
+        graph.setdefault(a, []).append(b)
+        graph.setdefault(b, [])
+    index_of: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    counter = 0
+
+    def strong(node: str) -> None:  # noqa: C901
+        nonlocal counter
+        work = [(node, iter(sorted(graph[node])))]
+        index_of[node] = low[node] = counter
+        counter += 1
+        stack.append(node)
+        on_stack.add(node)
+        while work:
+            current, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index_of:
+                    index_of[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[current] = min(low[current], index_of[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[current])
+            if low[current] == index_of[current]:
+                component = []
+                while True:
+                    item = stack.pop()
+                    on_stack.discard(item)
+                    component.append(item)
+                    if item == current:
+                        break
+                if len(component) > 1:
+                    out.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index_of:
+            strong(node)
+    return sorted(out)
