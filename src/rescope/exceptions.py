@@ -22,8 +22,11 @@ line). Context is kept as attributes so handlers can act on it without parsing t
     │   ├── ResolutionError ........... a service cannot be resolved right now
     │   │   ├── UnknownServiceError ... nothing provides the requested type
     │   │   ├── ScopeNotActiveError ... the provider's scope has not been entered
-    │   │   └── MissingContextError ... a context value was not passed when entering the scope
+    │   │   ├── MissingContextError ... a context value was not passed when entering the scope
+    │   │   └── UnexpectedContextError  a context value no registration declares was passed
+    │   ├── InvalidScopeError ......... a scope was entered out of order
     │   ├── ClosedError ............... the container or scope was used after closing
+    │   ├── AsyncFinalizerError ....... async finalizers need an async close
     │   └── CleanupError .............. finalizers failed (also an ExceptionGroup)
     ├── ResilienceError
     │   ├── CircuitOpenError .......... the breaker rejected a call without running it
@@ -35,7 +38,12 @@ line). Context is kept as attributes so handlers can act on it without parsing t
     │   │   └── ProcessTimeoutError ... a subprocess ran past its timeout and was killed
     │   └── DatabaseError ............. a session, transaction or engine failed
     ├── EventError
-    │   └── CompletionTimeoutError .... nothing notified a waited-for key in time
+    │   ├── CompletionTimeoutError .... nothing notified a waited-for key in time
+    │   ├── CompletionFailedError ..... the job reported failure through notify_error()
+    │   ├── EventEncodingError ........ a result or event cannot travel as JSON
+    │   ├── EventsClosedError ......... a notifier, bus or router was used after aclose()
+    │   ├── DuplicateRunError ......... a run id is registered twice in one user's registry
+    │   └── UnknownRunError ........... a run id is not in this user's registry
     ├── AuditError .................... the audit could not run (not a finding)
     ├── MigrationError ................ a migration phase could not be applied
     │   └── VerificationError ......... the project's tests got worse after a migration
@@ -47,19 +55,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "AsyncFinalizerError",
     "AsyncProviderError",
     "AuditError",
     "CircuitOpenError",
     "CleanupError",
     "ClosedError",
+    "CompletionFailedError",
     "CompletionTimeoutError",
     "ConfigurationError",
     "ContainerError",
     "CycleError",
     "DatabaseError",
     "DuplicateRegistrationError",
+    "DuplicateRunError",
+    "EventEncodingError",
     "EventError",
+    "EventsClosedError",
     "GraphValidationError",
+    "InvalidScopeError",
     "MigrationError",
     "MissingContextError",
     "MissingDependencyError",
@@ -79,6 +93,8 @@ __all__ = [
     "ScopeViolationError",
     "ServiceError",
     "SettingsError",
+    "UnexpectedContextError",
+    "UnknownRunError",
     "UnknownServiceError",
     "UnresolvableParameterError",
     "UsageError",
@@ -145,7 +161,19 @@ class MissingExtraError(ConfigurationError, ImportError):
 
 
 class SettingsError(ConfigurationError):
-    """Raised when settings read from the environment fail validation."""
+    """Raised when settings read from the environment fail validation.
+
+    Args:
+        message: Which variables are wrong, what they hold and the form they must take.
+        variables: The environment variables that failed, in the order reported.
+        hint: How to fix them.
+    """
+
+    def __init__(
+        self, message: str, *, variables: Sequence[str] = (), hint: str | None = None
+    ) -> None:
+        super().__init__(message, setting=variables[0] if variables else None, hint=hint)
+        self.variables = tuple(variables)
 
 
 class UsageError(RescopeError):
@@ -159,16 +187,57 @@ class NotImplementedYetError(UsageError):
 # --- dependency injection (rescope.di) ------------------------------------------------
 
 
+def _qualified_name(obj: object) -> str:
+    """Render a service, provider or scope the way DI errors name it: ``module.Qualname``."""
+    if isinstance(obj, str):
+        return obj
+    qualname = getattr(obj, "__qualname__", None)
+    module = getattr(obj, "__module__", None)
+    if isinstance(qualname, str) and not hasattr(obj, "__origin__"):
+        if module in {None, "builtins"}:
+            return qualname
+        return f"{module}.{qualname}"
+    return repr(obj).replace("typing.", "")
+
+
 class ContainerError(RescopeError):
     """Base class for dependency-injection errors."""
 
 
 class RegistrationError(ContainerError):
-    """Raised when a provider cannot be registered as given (not callable, no return type, ...)."""
+    """Raised when a provider cannot be registered as given (not callable, no return type, ...).
+
+    Args:
+        message: What is wrong with the registration and why.
+        provider: The object that was registered.
+        hint: How to register it instead.
+    """
+
+    def __init__(self, message: str, *, provider: object = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.provider = provider
 
 
 class DuplicateRegistrationError(RegistrationError):
-    """Raised when a type is registered twice without ``override=True``."""
+    """Raised when a type is registered twice without ``override=True``.
+
+    Args:
+        service: The type registered twice.
+        first: The provider registered first.
+        second: The provider registered second.
+    """
+
+    def __init__(self, service: object, *, first: object, second: object) -> None:
+        name = _qualified_name(service)
+        super().__init__(
+            f"`{name}` is registered twice: by `{_qualified_name(first)}` and by"
+            f" `{_qualified_name(second)}`; the container would have to guess which one to use.",
+            provider=second,
+            hint="removing one of them, or pass override=True to the registration that should win.",
+        )
+        self.service = service
+        self.first = first
+        self.second = second
 
 
 class GraphValidationError(ContainerError):
@@ -176,23 +245,121 @@ class GraphValidationError(ContainerError):
 
 
 class MissingDependencyError(GraphValidationError):
-    """Raised when a provider depends on a type that nothing provides."""
+    """Raised when a provider depends on a type that nothing provides.
+
+    Args:
+        service: The service whose provider has the dependency.
+        dependency: The type nothing provides.
+        parameter: The provider's parameter that asks for it.
+    """
+
+    def __init__(self, service: object, *, dependency: object, parameter: str) -> None:
+        dep = _qualified_name(dependency)
+        super().__init__(
+            f"`{_qualified_name(service)}` needs `{dep}` (parameter `{parameter}`),"
+            f" but nothing provides `{dep}`.",
+            hint=f"registering it (`registry.add({dep.rsplit('.', 1)[-1]})` or a factory that"
+            " returns it), or declare it with `registry.context(...)` if it is passed when a"
+            " scope is entered.",
+        )
+        self.service = service
+        self.dependency = dependency
+        self.parameter = parameter
 
 
 class CycleError(GraphValidationError):
-    """Raised when providers depend on each other in a cycle (drawn as ``A -> B -> A``)."""
+    """Raised when providers depend on each other in a cycle (drawn as ``A -> B -> A``).
+
+    Args:
+        path: The services of the cycle, the first one repeated at the end.
+    """
+
+    def __init__(self, path: Sequence[object]) -> None:
+        drawn = " -> ".join(f"`{_qualified_name(s)}`" for s in path)
+        super().__init__(
+            f"dependency cycle: {drawn}; none of these services can be created first.",
+            hint="breaking the cycle: move the shared part into a service of its own, or let"
+            " one side depend on an interface it is given later.",
+        )
+        self.path = tuple(path)
 
 
 class ScopeViolationError(GraphValidationError):
-    """Raised when a longer-lived service depends on a shorter-lived one (a captive dependency)."""
+    """Raised when a longer-lived service depends on a shorter-lived one (a captive dependency).
+
+    Args:
+        service: The longer-lived service.
+        scope: Its scope.
+        dependency: The shorter-lived service it depends on (directly or through transients).
+        dependency_scope: The dependency's scope.
+    """
+
+    def __init__(
+        self, service: object, *, scope: object, dependency: object, dependency_scope: object
+    ) -> None:
+        name, dep = _qualified_name(service), _qualified_name(dependency)
+        lived = str(scope).lower()
+        article = "an" if lived[:1] in "aeiou" else "a"
+        super().__init__(
+            f"`{name}` (scope {scope}) depends on `{dep}` (scope {dependency_scope}):"
+            f" {article} {lived}-scoped service would keep one {str(dependency_scope).lower()}'s"
+            f" `{dep.rsplit('.', 1)[-1]}` forever.",
+            hint=f"registering `{name.rsplit('.', 1)[-1]}` with scope={dependency_scope}, or"
+            f" inject a factory that creates `{dep.rsplit('.', 1)[-1]}` when it is needed.",
+        )
+        self.service = service
+        self.scope = scope
+        self.dependency = dependency
+        self.dependency_scope = dependency_scope
 
 
 class AsyncProviderError(GraphValidationError):
-    """Raised when a service with an async provider is required through a sync resolution."""
+    """Raised when a service with an async provider is required through a sync resolution.
+
+    Which services need an async provider is worked out when the container is built; a
+    sync ``get`` of one raises this error before anything is created.
+
+    Args:
+        service: The service that was requested.
+        provider: The async provider on its dependency path.
+        path: The services from the requested one to the one the async provider makes.
+    """
+
+    def __init__(self, service: object, *, provider: object, path: Sequence[object]) -> None:
+        name = _qualified_name(service)
+        drawn = " -> ".join(f"`{_qualified_name(s)}`" for s in path)
+        super().__init__(
+            f"`{name}` cannot be resolved with a sync get: it needs"
+            f" `{_qualified_name(path[-1])}` ({drawn}), whose provider"
+            f" `{_qualified_name(provider)}` is async.",
+            hint=f"`await scope.aget({name.rsplit('.', 1)[-1]})`, or create"
+            f" `{_qualified_name(path[-1]).rsplit('.', 1)[-1]}` once at startup with `await"
+            " container.aget(...)` when it is app-scoped.",
+        )
+        self.service = service
+        self.provider = provider
+        self.path = tuple(path)
 
 
 class UnresolvableParameterError(GraphValidationError):
-    """Raised when a provider parameter cannot be injected (no annotation, positional-only, ...)."""
+    """Raised when a provider parameter cannot be injected (no annotation, bad annotation, ...).
+
+    Args:
+        provider: The provider whose parameter it is.
+        parameter: The parameter's name.
+        reason: Why it cannot be injected.
+        hint: How to make it injectable.
+    """
+
+    def __init__(self, provider: object, *, parameter: str, reason: str, hint: str) -> None:
+        super().__init__(
+            f"parameter `{parameter}` of `{_qualified_name(provider)}` cannot be injected:"
+            f" {reason}.",
+            hint=hint,
+        )
+        self.provider = provider
+        self.parameter = parameter
+        self.reason = reason
 
 
 class ResolutionError(ContainerError):
@@ -200,19 +367,116 @@ class ResolutionError(ContainerError):
 
 
 class UnknownServiceError(ResolutionError):
-    """Raised when a type that nothing provides is resolved."""
+    """Raised when a type that nothing provides is resolved.
+
+    Args:
+        service: The requested type.
+    """
+
+    def __init__(self, service: object) -> None:
+        name = _qualified_name(service)
+        super().__init__(
+            f"nothing provides `{name}`, so the container cannot resolve it.",
+            hint=f"registering it (`registry.add({name.rsplit('.', 1)[-1]})` or a factory that"
+            " returns it) before the Container is built.",
+        )
+        self.service = service
 
 
 class ScopeNotActiveError(ResolutionError):
-    """Raised when a service is resolved outside the scope its provider lives in."""
+    """Raised when a service is resolved outside the scope its provider lives in.
+
+    Args:
+        service: The requested type.
+        scope: The scope the service needs.
+        current: The scope it was resolved from.
+    """
+
+    def __init__(self, service: object, *, scope: object, current: object) -> None:
+        name = _qualified_name(service).rsplit(".", 1)[-1]
+        super().__init__(
+            f"`{_qualified_name(service)}` needs scope {scope}, which is not entered here"
+            f" (this is scope {current}).",
+            hint=f"`with container.scope(Scope.{scope}) as scope: scope.get({name})`.",
+        )
+        self.service = service
+        self.scope = scope
+        self.current = current
 
 
 class MissingContextError(ResolutionError):
-    """Raised when a context value a provider needs was not given when entering its scope."""
+    """Raised when a context value a provider needs was not given when entering its scope.
+
+    Args:
+        service: The context type.
+        scope: The scope that declares it.
+    """
+
+    def __init__(self, service: object, *, scope: object) -> None:
+        name = _qualified_name(service).rsplit(".", 1)[-1]
+        super().__init__(
+            f"`{_qualified_name(service)}` is a context value of scope {scope}, but it was not"
+            " passed when the scope was entered.",
+            hint=f"`container.scope(Scope.{scope}, context={{{name}: ...}})`.",
+        )
+        self.service = service
+        self.scope = scope
+
+
+class UnexpectedContextError(ResolutionError):
+    """Raised when a scope is entered with a context value that no registration declares.
+
+    Args:
+        service: The context value's type key.
+        scope: The scope that was entered.
+    """
+
+    def __init__(self, service: object, *, scope: object) -> None:
+        name = _qualified_name(service).rsplit(".", 1)[-1]
+        super().__init__(
+            f"`{_qualified_name(service)}` was passed as a context value of scope {scope},"
+            " but no registration declares it there, so nothing could ever use it.",
+            hint=f"declaring it: `registry.context({name}, scope=Scope.{scope})`.",
+        )
+        self.service = service
+        self.scope = scope
+
+
+class InvalidScopeError(ContainerError):
+    """Raised when a scope is entered out of order (not shorter-lived than the current one)."""
 
 
 class ClosedError(ContainerError):
-    """Raised when a container or scope is used after it was closed."""
+    """Raised when a container or scope is used after it was closed.
+
+    Args:
+        what: What was closed (``"container"``, ``"scope REQUEST"``).
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"the {what} is closed: its services were finalized, so it resolves nothing more.",
+            hint="resolving inside the `with` block of the scope, or build a new Container.",
+        )
+        self.what = what
+
+
+class AsyncFinalizerError(ContainerError):
+    """Raised when a scope holding async finalizers is closed synchronously.
+
+    Nothing is finalized: the scope stays open so it can still be closed with ``aclose``.
+
+    Args:
+        scope: The scope that was being closed.
+    """
+
+    def __init__(self, scope: object) -> None:
+        super().__init__(
+            f"scope {scope} holds async finalizers (async generators or async context"
+            " managers), which a sync close cannot run.",
+            hint="`async with container.scope(...)` or `await scope.aclose()`.",
+        )
+        self.scope = scope
 
 
 class CleanupError(ContainerError, ExceptionGroup[Exception]):
@@ -244,20 +508,68 @@ class ResilienceError(RescopeError):
 class CircuitOpenError(ResilienceError):
     """Raised when a circuit breaker rejects a call without running it.
 
+    Built on every rejection, so it is cheap to create: the context lives in ``args`` and
+    the message is rendered only when the error is printed.
+
     Args:
         name: The breaker's name.
         retry_after: Seconds until the breaker lets a trial call through, if known.
     """
 
-    def __init__(self, name: str, *, retry_after: float | None = None) -> None:
-        wait = f" for another {retry_after:.1f}s" if retry_after is not None else ""
-        super().__init__(f"circuit {name!r} is open{wait}: the call was rejected without running.")
-        self.name = name
-        self.retry_after = retry_after
+    def __init__(self, name: str, retry_after: float | None = None) -> None:
+        # No RescopeError.__init__: building a message per rejection would cost more than
+        # the rejection itself. Breakers skip even this method (``__new__`` alone).
+        self.args = (name, retry_after)
+
+    @property
+    def name(self) -> str:
+        """The breaker's name."""
+        return str(self.args[0])
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds until the breaker lets a trial call through, if known."""
+        value = self.args[1] if len(self.args) > 1 else None
+        return None if value is None else float(value)
+
+    @property
+    def message(self) -> str:
+        """What happened, rendered on demand."""
+        retry_after = self.retry_after
+        wait = "" if retry_after is None else f" for another {max(retry_after, 0.0):.1f}s"
+        return f"circuit {self.name!r} is open{wait}: the call was rejected without running."
+
+    @message.setter
+    def message(self, value: str) -> None:
+        del value  # the message is derived from the attributes
+
+    @property
+    def hint(self) -> str | None:
+        """No hint: the fix depends on the caller (a fallback, or waiting for recovery)."""
+        return None
+
+    @hint.setter
+    def hint(self, value: str | None) -> None:
+        del value
 
 
 class RedisUnavailableError(ResilienceError):
-    """Raised by the resilient Redis client in STRICT mode when Redis cannot be reached."""
+    """Raised by the resilient Redis client in STRICT mode when Redis cannot be reached.
+
+    Args:
+        command: The Redis command that could not run (``"SET"``, ``"PIPELINE"``, ...).
+        reason: Why: the breaker is open, or the error the connection raised.
+    """
+
+    def __init__(self, command: str, *, reason: str) -> None:
+        super().__init__(
+            f"Redis {command} did not run: {reason}. In STRICT mode the client raises rather"
+            " than pretend the operation succeeded.",
+            hint="PERMISSIVE mode for this call (`mode=RedisMode.PERMISSIVE`) if a fallback"
+            " value is acceptable, or check that Redis is up (`health_check()`).",
+        )
+        self.command = command
+        self.reason = reason
 
 
 class RateLimitExceededError(ResilienceError):
@@ -282,7 +594,29 @@ class RateLimitExceededError(ResilienceError):
 
 
 class RetryBudgetExceededError(ResilienceError):
-    """Raised when retries ran out of attempts or of their total time budget."""
+    """Raised when retries ran out of attempts or of their total time budget.
+
+    The last error is chained as ``__cause__`` and kept as :attr:`last_error`.
+
+    Args:
+        target: What was retried (a function's qualified name).
+        attempts: How many attempts ran.
+        elapsed: Seconds spent, waits included.
+        last_error: The error the last attempt raised.
+    """
+
+    def __init__(
+        self, target: str, *, attempts: int, elapsed: float, last_error: BaseException
+    ) -> None:
+        super().__init__(
+            f"{target} failed {attempts} time(s) in {elapsed:.2f}s and its retry budget is"
+            f" spent; the last error was {type(last_error).__name__}: {last_error}",
+            hint="a larger `attempts` or `timeout`, or find out why the dependency keeps failing.",
+        )
+        self.target = target
+        self.attempts = attempts
+        self.elapsed = elapsed
+        self.last_error = last_error
 
 
 # --- resources (rescope.resources) ----------------------------------------------------
@@ -293,12 +627,14 @@ class ResourceError(RescopeError):
 
 
 class ProcessError(ResourceError):
-    """Raised when a subprocess exits with a non-zero code and ``check=True``.
+    """Raised when a subprocess cannot start, or exits with a non-zero code and ``check=True``.
 
     Args:
         argv: The command that ran.
-        returncode: Its exit code (negative: killed by that signal).
+        returncode: Its exit code (negative: killed by that signal; ``None``: never started).
         stderr_tail: The last part of what it wrote to stderr.
+        message: What happened, when it is not a plain non-zero exit.
+        hint: The fix, when there is one.
     """
 
     def __init__(
@@ -308,18 +644,44 @@ class ProcessError(ResourceError):
         returncode: int | None,
         stderr_tail: str = "",
         message: str | None = None,
+        hint: str | None = None,
     ) -> None:
         text = message or f"`{' '.join(argv)}` exited with code {returncode}"
         if stderr_tail:
             text = f"{text}\n--- stderr (tail) ---\n{stderr_tail}"
-        super().__init__(text)
+        super().__init__(text, hint=hint)
         self.argv = list(argv)
         self.returncode = returncode
         self.stderr_tail = stderr_tail
 
 
 class ProcessTimeoutError(ProcessError):
-    """Raised when a subprocess ran past its timeout; its whole process group was killed."""
+    """Raised when a subprocess ran past its timeout; its whole process group was killed.
+
+    Args:
+        argv: The command that ran.
+        returncode: The exit code after the kill (negative: the signal that ended it).
+        stderr_tail: The last part of what it wrote to stderr before it was killed.
+        timeout: The timeout in seconds, if known.
+    """
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        returncode: int | None,
+        stderr_tail: str = "",
+        timeout: float | None = None,
+    ) -> None:
+        after = f" after {timeout:g}s" if timeout is not None else ""
+        super().__init__(
+            argv,
+            returncode=returncode,
+            stderr_tail=stderr_tail,
+            message=f"`{' '.join(argv)}` timed out{after}; its process group was killed",
+            hint="a longer `timeout`, or find out why the command hangs (the stderr tail above).",
+        )
+        self.timeout = timeout
 
 
 class DatabaseError(ResourceError):
@@ -350,6 +712,98 @@ class CompletionTimeoutError(EventError, TimeoutError):
         self.timeout = timeout
 
 
+class CompletionFailedError(EventError):
+    """Raised by ``wait()`` when the job behind the key reported failure with ``notify_error()``.
+
+    Args:
+        key: The key that was waited for.
+        error: The error payload: ``type`` and ``message``, plus whatever the notifier sent.
+    """
+
+    def __init__(self, key: str, *, error: dict[str, object]) -> None:
+        kind = error.get("type") or "error"
+        detail = error.get("message") or "no message"
+        super().__init__(f"the job for {key!r} failed: {kind}: {detail}")
+        self.key = key
+        self.error = error
+
+
+class EventEncodingError(EventError, TypeError):
+    """Raised when a result, error payload or event cannot be encoded as JSON.
+
+    Results and events travel as JSON: between processes over Redis, and to websockets.
+
+    Args:
+        what: What was being sent, for the message (``"the result for 'job-1'"``).
+        reason: Why the encoder refused it.
+    """
+
+    def __init__(self, what: str, *, reason: str) -> None:
+        super().__init__(
+            f"{what} cannot be sent: {reason}. Results and events travel as JSON"
+            " (between processes over Redis, and to websockets).",
+            hint="sending plain JSON values (dict, list, str, int, float, bool, None);"
+            " convert models first (`model.model_dump()`, `dataclasses.asdict(obj)`).",
+        )
+        self.what = what
+        self.reason = reason
+
+
+class EventsClosedError(EventError):
+    """Raised when a notifier, event bus or event router is used after ``aclose()``.
+
+    Args:
+        component: What was closed (``"InMemoryNotifier"``, ``"EventRouter for user 'bob'"``).
+        action: What the caller tried to do.
+    """
+
+    def __init__(self, component: str, *, action: str) -> None:
+        super().__init__(
+            f"cannot {action}: {component} is closed. It closes with its scope"
+            " (the app for notifiers and buses, the user's session for routers).",
+            hint="resolving it again inside the scope that is active now, rather than"
+            " keeping a reference past the end of its scope.",
+        )
+        self.component = component
+        self.action = action
+
+
+class DuplicateRunError(EventError):
+    """Raised when a run id is registered twice in one user's ``RunRegistry``.
+
+    Args:
+        run_id: The run id.
+        user_id: The user whose registry it is.
+    """
+
+    def __init__(self, run_id: str, *, user_id: str) -> None:
+        super().__init__(
+            f"run {run_id!r} is already registered for user {user_id!r}.",
+            hint="unregister() the finished run first, or give every run a unique id.",
+        )
+        self.run_id = run_id
+        self.user_id = user_id
+
+
+class UnknownRunError(EventError, LookupError):
+    """Raised when a run id is looked up in a user's ``RunRegistry`` that does not hold it.
+
+    Args:
+        run_id: The run id.
+        user_id: The user whose registry was asked.
+    """
+
+    def __init__(self, run_id: str, *, user_id: str) -> None:
+        super().__init__(
+            f"run {run_id!r} is not registered for user {user_id!r}: a user's registry"
+            " holds that user's runs only.",
+            hint="looking it up in the registry of the user who started the run,"
+            " or check whether the run already finished and was unregistered.",
+        )
+        self.run_id = run_id
+        self.user_id = user_id
+
+
 # --- audit and migrate ----------------------------------------------------------------
 
 
@@ -371,24 +825,57 @@ class VerificationError(MigrationError):
 class ServiceError(RescopeError):
     """Base class for an application's own errors, rendered as RFC 9457 problem+json.
 
-    Subclass it and set the class attributes, or pass them per instance.
+    Subclass it and set the class attributes, or pass them per instance. Only ``detail``,
+    ``title``, ``code``, ``status``, ``type_uri`` and ``extensions`` reach the client
+    (:meth:`to_problem`); ``internal`` is for logs and never leaves the server.
 
     Args:
         detail: What went wrong, safe to show to the client.
         code: A stable, machine-readable error code.
         status: The HTTP status to answer with.
+        internal: Context for operators (ids, upstream errors); shown by ``str()``, never
+            rendered into the problem document.
+        extensions: Extra public members of the problem document (``{"retry_after": 5}``).
     """
 
     code: str = "service_error"
     status: int = 500
     title: str = "Service error"
+    type_uri: str = "about:blank"
 
     def __init__(
-        self, detail: str = "", *, code: str | None = None, status: int | None = None
+        self,
+        detail: str = "",
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        internal: str | None = None,
+        extensions: dict[str, object] | None = None,
     ) -> None:
-        super().__init__(detail or self.title)
-        self.detail = detail or self.title
+        public = detail or self.title
+        super().__init__(f"{public} [internal: {internal}]" if internal else public)
+        self.detail = public
+        self.internal = internal
+        self.extensions = dict(extensions or {})
         if code is not None:
             self.code = code
         if status is not None:
             self.status = status
+
+    def to_problem(self, *, instance: str | None = None) -> dict[str, object]:
+        """Return the RFC 9457 problem document for this error (``application/problem+json``).
+
+        Args:
+            instance: A URI naming this occurrence (usually the request path).
+        """
+        problem: dict[str, object] = {
+            **self.extensions,
+            "type": self.type_uri,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+        }
+        if instance is not None:
+            problem["instance"] = instance
+        return problem
