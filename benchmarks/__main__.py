@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib
+import json
 import pkgutil
 import subprocess
 import sys
@@ -42,22 +43,27 @@ def peers_of(topic: str) -> list[str]:
 
 
 def ensure_bench_venv(requirements: list[str]) -> None:
-    """Create ``.bench/venv`` with rescope and ``requirements`` when missing or stale."""
-    stamp = BENCH_VENV / ".stamp"
-    digest = hashlib.sha256(
-        (ROOT / "pyproject.toml").read_bytes() + "\n".join(sorted(requirements)).encode()
-    ).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest:
+    """Create ``.bench/venv`` with rescope and ``requirements``, installing only what is missing.
+
+    The stamp records the pyproject.toml digest and every requirement installed so far, so
+    running one topic after another never reinstalls what an earlier topic brought in.
+    """
+    stamp = BENCH_VENV / ".stamp.json"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    state = {"pyproject": "", "requirements": []}
+    if stamp.exists():
+        state = json.loads(stamp.read_text())
+    installed = set(state["requirements"]) if state["pyproject"] == digest else set()
+    missing = sorted(set(requirements) - installed)
+    if state["pyproject"] == digest and not missing and BENCH_PYTHON.exists():
         return
     if not BENCH_PYTHON.exists():
         venv.EnvBuilder(with_pip=True, clear=True).create(BENCH_VENV)
     pip = [str(BENCH_PYTHON), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
-    print(
-        f"installing rescope and peers into .bench/venv: {', '.join(requirements) or '-'}",
-        file=sys.stderr,
-    )
-    subprocess.run([*pip, "-e", f"{ROOT}[all]", *requirements], check=True)
-    stamp.write_text(digest)
+    print(f"installing into .bench/venv: rescope, {', '.join(missing) or '-'}", file=sys.stderr)
+    subprocess.run([*pip, "-e", f"{ROOT}[all]", "pathspec", *missing], check=True)
+    state = {"pyproject": digest, "requirements": sorted(installed | set(missing))}
+    stamp.write_text(json.dumps(state))
 
 
 def main(argv: list[str] | None = None) -> int:
