@@ -6,6 +6,23 @@ integrations live in their own modules (``rescope.fastapi``, ``rescope.resilienc
 """
 
 from rescope._version import __version__
+from rescope.di import (
+    Container,
+    DependencyGraph,
+    Override,
+    Registry,
+    Scope,
+    ScopedContainer,
+)
 from rescope.exceptions import RescopeError
 
-__all__ = ["RescopeError", "__version__"]
+__all__ = [
+    "Container",
+    "DependencyGraph",
+    "Override",
+    "Registry",
+    "RescopeError",
+    "Scope",
+    "ScopedContainer",
+    "__version__",
+]

@@ -1,0 +1,151 @@
+"""Overrides for tests: replace a service, reach dependents and open scopes, restore on exit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from rescope import Container, Registry, Scope
+from rescope.exceptions import ContainerError, ScopeViolationError
+from tests.di.services import (
+    Cache,
+    Database,
+    Handler,
+    HealthCheckable,
+    Log,
+    MemoryCache,
+    Repo,
+    Request,
+    Session,
+    Settings,
+)
+
+
+class FakeCache:
+    def get(self, key: str) -> str | None:
+        return f"fake {key}"
+
+
+class Reporter:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+
+def build() -> Container:
+    registry = Registry()
+    registry.add(Settings)
+    registry.add(Database)
+    registry.add(Reporter)
+    registry.add(MemoryCache, provides=[Cache, HealthCheckable])
+    registry.add(Session, scope=Scope.REQUEST)
+    registry.context(Request, scope=Scope.REQUEST)
+    registry.add(Repo, scope=Scope.REQUEST)
+    registry.add(Handler, scope=Scope.REQUEST)
+    return Container(registry)
+
+
+def test_value_override_reaches_dependents_and_restores() -> None:
+    """An overridden APP service is seen by its dependents; the originals return on exit."""
+    container = build()
+    real_db, real_reporter = container.get(Database), container.get(Reporter)
+    fake_db = Database(Settings("fake://"))
+    with container.override(Database, fake_db):
+        assert container.get(Database) is fake_db
+        reporter = container.get(Reporter)
+        assert reporter.db is fake_db
+        assert container.get(Reporter) is reporter
+        assert container.get(Settings) is not None
+    assert container.get(Database) is real_db
+    assert container.get(Reporter) is real_reporter
+
+
+def test_override_applies_to_scopes_already_open() -> None:
+    """A scope opened before the override resolves new values with the replacement."""
+    container = build()
+    scope = container.scope(Scope.REQUEST, context={Request: Request()})
+    with container.override(Cache, FakeCache()):
+        handler = scope.get(Handler)
+        assert handler.cache.get("k") == "fake k"
+        assert isinstance(container.get(HealthCheckable), MemoryCache)
+    with container.scope(Scope.REQUEST, context={Request: Request()}) as fresh:
+        assert isinstance(fresh.get(Handler).cache, MemoryCache)
+    scope.close()
+
+
+def test_factory_override_with_its_own_scope_and_cleanup() -> None:
+    """A provider-level override runs its factory and finalizes APP values on exit."""
+    container = build()
+    log = Log()
+
+    def fake_db() -> Iterator[Database]:
+        log.events.append("open fake")
+        yield Database(Settings("fake://"))
+        log.events.append("close fake")
+
+    with container.override(Database, factory=fake_db):
+        assert container.get(Database).settings.dsn == "fake://"
+        assert container.get(Reporter).db.settings.dsn == "fake://"
+        assert log.events == ["open fake"]
+    assert log.events == ["open fake", "close fake"]
+    assert container.get(Database).settings.dsn == "sqlite://"
+
+
+def test_registry_override_and_nesting() -> None:
+    """A registry overrides every key it provides; overrides nest and unwind in order."""
+    container = build()
+    patch = Registry()
+    patch.value(FakeCache(), provides=Cache)
+    fake_db = Database(Settings("fake://"))
+    with container.override(patch):
+        with container.override(Database, fake_db):
+            assert container.get(Reporter).db is fake_db
+            assert isinstance(container.get(Cache), FakeCache)
+        assert container.get(Reporter).db is not fake_db
+        assert isinstance(container.get(Cache), FakeCache)
+    assert isinstance(container.get(Cache), MemoryCache)
+
+
+def test_overrides_must_exit_in_order() -> None:
+    """Exiting an outer override before the inner one raises a ContainerError."""
+    container = build()
+    outer = container.override(Database, Database(Settings()))
+    inner = container.override(Settings, Settings("x"))
+    outer.__enter__()
+    inner.__enter__()
+    with pytest.raises(ContainerError, match="out of order"):
+        outer.__exit__(None, None, None)
+    inner.__exit__(None, None, None)
+    outer.__exit__(None, None, None)
+
+
+def test_override_is_validated() -> None:
+    """An override that breaks the graph is refused when it is entered."""
+    container = build()
+
+    def request_scoped_db(request: Request) -> Database:
+        return Database(Settings(request.path))
+
+    with (
+        pytest.raises(ScopeViolationError),
+        container.override(Database, factory=request_scoped_db, scope=Scope.APP),
+    ):
+        pass
+    assert isinstance(container.get(Database), Database)
+
+
+def test_override_needs_one_replacement() -> None:
+    """Passing neither or both of a value and a factory is refused."""
+    container = build()
+    with pytest.raises(ContainerError, match="exactly one replacement"):
+        container.override(Database)
+
+
+@pytest.mark.anyio
+async def test_async_override() -> None:
+    """`async with container.override(...)` applies and restores like the sync form."""
+    container = build()
+    fake = FakeCache()
+    async with container.override(Cache, fake):
+        assert await container.aget(Cache) is fake
+    assert await container.aget(Cache) is not fake
