@@ -33,7 +33,7 @@ def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
     for kind, line, source in code_blocks(page):
         where = f"{page.relative_to(ROOT)}:{line}"
         if kind == "python":
-            exec(compile(source, where, "exec"), namespace)  # noqa: S102 - the docs are ours
+            exec(compile(source, where, "exec", dont_inherit=True), namespace)  # noqa: S102 - the docs are ours
         else:
             test = parser.get_doctest(source, namespace, where, str(page), line)
             result = runner.run(test, clear_globs=False)

@@ -44,6 +44,11 @@ line). Context is kept as attributes so handlers can act on it without parsing t
     │   ├── EventsClosedError ......... a notifier, bus or router was used after aclose()
     │   ├── DuplicateRunError ......... a run id is registered twice in one user's registry
     │   └── UnknownRunError ........... a run id is not in this user's registry
+    ├── IsolationError ................ a pytest-kit check found per-user state shared
+    │   ├── CrossUserLeakError ........ a user received a payload that belongs to another user
+    │   ├── SharedInstanceError ....... a per-user service is one object for several users
+    │   ├── MemoryGrowthError ......... memory grew past its bound after users came and went
+    │   └── SimulationError ........... simulated users' workflows raised errors
     ├── AuditError .................... the audit could not run (not a finding)
     ├── MigrationError ................ a migration phase could not be applied
     │   └── VerificationError ......... the project's tests got worse after a migration
@@ -65,6 +70,7 @@ __all__ = [
     "CompletionTimeoutError",
     "ConfigurationError",
     "ContainerError",
+    "CrossUserLeakError",
     "CycleError",
     "DatabaseError",
     "DuplicateRegistrationError",
@@ -74,6 +80,8 @@ __all__ = [
     "EventsClosedError",
     "GraphValidationError",
     "InvalidScopeError",
+    "IsolationError",
+    "MemoryGrowthError",
     "MigrationError",
     "MissingContextError",
     "MissingDependencyError",
@@ -93,6 +101,8 @@ __all__ = [
     "ScopeViolationError",
     "ServiceError",
     "SettingsError",
+    "SharedInstanceError",
+    "SimulationError",
     "UnexpectedContextError",
     "UnknownRunError",
     "UnknownServiceError",
@@ -508,8 +518,10 @@ class ResilienceError(RescopeError):
 class CircuitOpenError(ResilienceError):
     """Raised when a circuit breaker rejects a call without running it.
 
-    Built on every rejection, so it is cheap to create: the context lives in ``args`` and
-    the message is rendered only when the error is printed.
+    The context lives in ``args`` and the message is rendered only when the error is
+    printed. A breaker raises one instance of its own for every rejection of an open period
+    (nothing allocated per rejection); that instance reads ``retry_after`` live from the
+    breaker and pickles or copies as a plain snapshot.
 
     Args:
         name: The breaker's name.
@@ -517,8 +529,7 @@ class CircuitOpenError(ResilienceError):
     """
 
     def __init__(self, name: str, retry_after: float | None = None) -> None:
-        # No RescopeError.__init__: building a message per rejection would cost more than
-        # the rejection itself. Breakers skip even this method (``__new__`` alone).
+        # No RescopeError.__init__: the message is derived from the attributes on demand.
         self.args = (name, retry_after)
 
     @property
@@ -804,6 +815,109 @@ class UnknownRunError(EventError, LookupError):
         self.user_id = user_id
 
 
+# --- testing (rescope.testing) --------------------------------------------------------
+
+
+def _listed(findings: Sequence[object], limit: int = 10) -> str:
+    lines = [f"  - {finding}" for finding in findings[:limit]]
+    if len(findings) > limit:
+        lines.append(f"  ... and {len(findings) - limit} more")
+    return "\n".join(lines)
+
+
+class IsolationError(RescopeError, AssertionError):
+    """Base class for the pytest kit's isolation checks.
+
+    It is also an :class:`AssertionError`, so pytest reports a failed check as a test
+    failure with the message below, not as an error.
+    """
+
+
+class CrossUserLeakError(IsolationError):
+    """Raised by ``assert_no_cross_user_leakage`` when a user received another user's data.
+
+    Args:
+        leaks: What leaked; each renders as one line naming the receiving user, the owner
+            and the payload.
+        users: How many users were checked.
+    """
+
+    def __init__(self, leaks: Sequence[object], *, users: int) -> None:
+        super().__init__(
+            f"{len(leaks)} payload(s) reached a user they do not belong to"
+            f" ({users} users checked):\n{_listed(leaks)}\nPer-user state is shared: a"
+            " connection list, run registry or cache that holds several users' data hands"
+            " it to the wrong one.",
+            hint="keeping per-user state in the SESSION scope (one instance per user) instead"
+            " of a module global or an APP-scoped service, and sending events with"
+            " `send_to_user(owner, event)` rather than to every connection.",
+        )
+        self.leaks = tuple(leaks)
+        self.users = users
+
+
+class SharedInstanceError(IsolationError):
+    """Raised by ``SingletonDetector.verify()`` when per-user services are not per user.
+
+    Args:
+        findings: Each renders as one line naming the service, the users and the object
+            they share (or the several objects one user got).
+    """
+
+    def __init__(self, findings: Sequence[object]) -> None:
+        super().__init__(
+            f"{len(findings)} service(s) that should be one per user are not:\n"
+            f"{_listed(findings)}\nOne object serving several users carries one user's"
+            " state to the next (a singleton); several objects for one user lose state"
+            " between that user's requests.",
+            hint="registering the service with scope=Scope.SESSION (one per user), not as an"
+            " APP singleton or a module global; a user's requests then share one instance.",
+        )
+        self.findings = tuple(findings)
+
+
+class MemoryGrowthError(IsolationError):
+    """Raised by ``MemoryGrowthDetector`` when memory grew past its bound.
+
+    Args:
+        growth: Bytes still allocated after the users left, compared with before.
+        limit: The bound in bytes.
+        users: How many users came and went.
+        top: The allocation sites that grew most, one line each.
+    """
+
+    def __init__(self, growth: int, *, limit: int, users: int, top: Sequence[str]) -> None:
+        super().__init__(
+            f"memory grew by {growth / 1024:.1f} KiB after {users} users came and went,"
+            f" over the bound of {limit / 1024:.1f} KiB. Per-user state outlives its users."
+            f" Largest growth by allocation site:\n{_listed(top)}",
+            hint="keeping per-user state in the SESSION scope so it is released when the user"
+            " scope is evicted, and check that the finalizers of per-user services run.",
+        )
+        self.growth = growth
+        self.limit = limit
+        self.users = users
+        self.top = tuple(top)
+
+
+class SimulationError(IsolationError):
+    """Raised by ``SimulationResult.raise_errors()`` when simulated users' workflows failed.
+
+    Args:
+        failures: One line per failed user: the user and the error its workflow raised.
+        users: How many users were simulated.
+    """
+
+    def __init__(self, failures: Sequence[object], *, users: int) -> None:
+        super().__init__(
+            f"{len(failures)} of {users} simulated users failed:\n{_listed(failures)}",
+            hint="reading the first error: a status the workflow did not expect, a websocket"
+            " closed early or a timeout usually names the service that broke under load.",
+        )
+        self.failures = tuple(failures)
+        self.users = users
+
+
 # --- audit and migrate ----------------------------------------------------------------
 
 
@@ -812,11 +926,28 @@ class AuditError(RescopeError):
 
 
 class MigrationError(RescopeError):
-    """Raised when a migration phase cannot be applied."""
+    """Raised when a migration cannot run (not a directory, a bad option, a failed ``--verify``)."""
 
 
 class VerificationError(MigrationError):
-    """Raised when tests that passed before a migration fail after it."""
+    """Raised when tests that passed before a migration do not pass after it.
+
+    Args:
+        regressions: The tests (``module::name``) that passed before and not after.
+        command: The test command that was run before and after.
+    """
+
+    def __init__(self, regressions: Sequence[str], *, command: str) -> None:
+        shown = ", ".join(regressions[:10])
+        if len(regressions) > 10:  # noqa: PLR2004 - the message lists ten
+            shown += f" and {len(regressions) - 10} more"
+        super().__init__(
+            f"`{command}` passed these tests before the migration and not after: {shown}.",
+            hint="reading the diff along those tests' code paths; the files are written, so"
+            " revert them with your version control and run the phases one at a time.",
+        )
+        self.regressions = tuple(regressions)
+        self.command = command
 
 
 # --- application errors ---------------------------------------------------------------
