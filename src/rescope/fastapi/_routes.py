@@ -25,7 +25,7 @@ from rescope.di import Container, Scope, ScopedContainer
 from rescope.exceptions import AsyncProviderError
 from rescope.fastapi._graph import graph_token, level_of
 from rescope.fastapi._inject import dependency_for, injected_key
-from rescope.fastapi._runtime import SCOPE_KEY, STATE_KEY, integration_of
+from rescope.fastapi._runtime import ERROR_KEY, SCOPE_KEY, STATE_KEY, integration_of
 
 __all__ = ["Injection", "inject_routes"]
 
@@ -161,19 +161,30 @@ def _wrapper(  # noqa: C901 - the per-request path, in closures
                 scope = await _enter(integration, connection)
             kwargs[name] = await scope.aget(key)
 
+    # An error the endpoint raises is recorded on the connection before FastAPI's exception
+    # handlers turn it into a response, so the middleware closes the scope with it and
+    # generator providers roll back instead of committing.
     if is_async:
 
         async def injected(**kwargs: Any) -> Any:
             connection = kwargs.pop(connection_name) if hidden else kwargs[connection_name]
             await resolve(kwargs, connection)
-            return await endpoint(**kwargs)
+            try:
+                return await endpoint(**kwargs)
+            except Exception as error:
+                connection.scope[ERROR_KEY] = error
+                raise
 
     else:
 
         async def injected(**kwargs: Any) -> Any:
             connection = kwargs.pop(connection_name) if hidden else kwargs[connection_name]
             await resolve(kwargs, connection)
-            return await run_in_threadpool(endpoint, **kwargs)
+            try:
+                return await run_in_threadpool(endpoint, **kwargs)
+            except Exception as error:
+                connection.scope[ERROR_KEY] = error
+                raise
 
     return injected
 

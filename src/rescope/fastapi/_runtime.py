@@ -20,6 +20,7 @@ from rescope.fastapi._graph import context_keys
 from rescope.fastapi._users import CurrentUser, UserLease, UserScopes
 
 __all__ = [
+    "ERROR_KEY",
     "LEASE_KEY",
     "OWN_KEY",
     "SCOPE_KEY",
@@ -41,6 +42,8 @@ SCOPE_KEY = "rescope.scope"
 LEASE_KEY = "rescope.user"
 TASKS_KEY = "rescope.tasks"
 OWN_KEY = "rescope.own"
+# An error the endpoint raised that an exception handler then turned into a response.
+ERROR_KEY = "rescope.error"
 
 UserKey = Callable[[HTTPConnection], "Hashable | Awaitable[Hashable | None] | None"]
 ContainerSource = Container | Registry | Callable[[], Container]
@@ -369,8 +372,10 @@ class RescopeMiddleware:
                 await integration.exit(scope, error)
             raise
         entered = scope.get(SCOPE_KEY)
+        handled: BaseException | None = scope.get(ERROR_KEY)
         if (
             entered is not None
+            and handled is None
             and integration.plain
             and not integration.async_close
             and scope["type"] == "http"
@@ -386,4 +391,4 @@ class RescopeMiddleware:
             else:
                 return
         if entered is not None or LEASE_KEY in scope:
-            await integration.exit(scope, None)
+            await integration.exit(scope, handled)
