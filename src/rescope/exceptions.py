@@ -315,7 +315,8 @@ class ScopeViolationError(GraphValidationError):
             f" {article} {lived}-scoped service would keep one {str(dependency_scope).lower()}'s"
             f" `{dep.rsplit('.', 1)[-1]}` forever.",
             hint=f"registering `{name.rsplit('.', 1)[-1]}` with scope={dependency_scope}, or"
-            f" inject a factory that creates `{dep.rsplit('.', 1)[-1]}` when it is needed.",
+            f" annotate the parameter `Lazy[{dep.rsplit('.', 1)[-1]}]` (from rescope.di): a"
+            " callable that resolves it from the current scope each time it is called.",
         )
         self.service = service
         self.scope = scope
