@@ -39,9 +39,8 @@ def start(mode: str):
 
 
 async def run_load(urls, users: int):
-    from tests.testing.isolation_suite import load_workflow
-
     from rescope.testing import ConcurrentUserSimulator, find_leaks
+    from tests.testing.isolation_suite import load_workflow
 
     ids = [f"bench{users}-{uuid.uuid4().hex[:6]}-{i}" for i in range(users)]
     result = await ConcurrentUserSimulator(urls[0]).run(

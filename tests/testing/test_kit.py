@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+
 from rescope import Container, Registry, Scope
 from rescope.events import EventRouter, create_event_bus
 from rescope.exceptions import (

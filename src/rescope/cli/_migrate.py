@@ -12,7 +12,7 @@ from rescope.migrate import migrate as run_migration
 
 __all__ = ["migrate"]
 
-_PHASE_NAMES = [p.value for p in Phase.ordered()]
+_PHASE_NAMES = [p.value for p in Phase]
 
 
 def _phases(values: tuple[str, ...]) -> list[Phase]:
@@ -48,7 +48,8 @@ def _summary(result: MigrationResult) -> None:
     "phases",
     multiple=True,
     type=click.Choice([*_PHASE_NAMES, "all"]),
-    help="Phase to run (repeatable): deps, routes, tests, or all [default: all].",
+    help="Phase to run (repeatable): deps, routes, tests, container, or all (the first"
+    " three; container is opt-in) [default: all].",
 )
 @click.option(
     "--diff/--write",
@@ -68,6 +69,14 @@ def _summary(result: MigrationResult) -> None:
     help="Dotted name of the dependencies module [default: <app package>.service_dependencies].",
 )
 @click.option("--app", "app", metavar="MODULE:ATTR", help="The FastAPI app [default: found].")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    metavar="CLASS=SCOPE",
+    help="Container phase: register CLASS in SCOPE (app, session, request) instead of the"
+    " audit's suggestion (repeatable).",
+)
 def migrate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     path: Path,
     phases: tuple[str, ...],
@@ -75,6 +84,7 @@ def migrate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     verify: str | None,
     deps_module: str | None,
     app: str | None,
+    scopes: tuple[str, ...],
 ) -> int:
     r"""Rewrite the project at PATH from global singletons to injected dependencies.
 
@@ -83,12 +93,21 @@ def migrate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
       deps    generate <app package>/service_dependencies.py: providers and aliases
       routes  route handlers receive services as parameters instead of calling getters
       tests   singleton resets and getter patches become dependency overrides
+      container  (opt-in) services move into a rescope container; getters become
+              deprecated shims; the app is set up with rescope.fastapi
     Exit codes: 0 done, 1 --verify found a test that passed before and fails after,
     2 usage or configuration error.
     """
     if verify and dry_run:
         msg = "--verify runs the tests on the migrated code, so it needs --write."
         raise UsageError(msg, hint='`rescope migrate --write --verify "python -m pytest -q"`.')
+    chosen: dict[str, str] = {}
+    for item in scopes:
+        name, sep, scope = item.partition("=")
+        if not sep or not name.isidentifier():
+            msg = f"--scope {item!r} does not name a class and a scope as CLASS=SCOPE."
+            raise UsageError(msg, hint="`--scope SessionManager=app`.")
+        chosen[name] = scope
     result = run_migration(
         path,
         _phases(phases),
@@ -96,6 +115,7 @@ def migrate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
         deps_module=deps_module,
         app=app,
         verify=verify,
+        scopes=chosen,
     )
     if dry_run:
         click.echo(result.diff(), nl=False)

@@ -8,7 +8,8 @@ The migration comes in phases a team can land one at a time, each safe alone::
     print(result.diff())
 
 ``deps`` generates the dependencies module, ``routes`` gives handlers their services as
-parameters, ``tests`` turns singleton resets and getter patches into dependency overrides.
+parameters, ``tests`` turns singleton resets and getter patches into dependency overrides,
+and the opt-in ``container`` moves services into a rescope container behind deprecated shims.
 The audit decides which files change; only those are parsed with libcst.
 """
 

@@ -15,10 +15,11 @@ class Phase(enum.Enum):
     DEPS = "deps"
     ROUTES = "routes"
     TESTS = "tests"
+    CONTAINER = "container"
 
     @classmethod
     def ordered(cls) -> tuple[Phase, ...]:
-        """Every phase, in the order they are applied."""
+        """The phases ``all`` runs, in the order they are applied (``container`` is opt-in)."""
         return (cls.DEPS, cls.ROUTES, cls.TESTS)
 
 

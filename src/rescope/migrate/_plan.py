@@ -107,6 +107,8 @@ class MigrationPlan:
         deps_module: Dotted name of the dependencies module.
         app_module: Dotted name of the module that holds the FastAPI app, if found.
         app_name: The app's variable name there.
+        scopes: Service class name -> scope name (``app``, ``session``, ``request``) that
+            the container phase uses instead of the audit's suggestion.
     """
 
     project: Project
@@ -119,6 +121,7 @@ class MigrationPlan:
     reset_findings: dict[str, list[Finding]] = field(default_factory=dict)
     patch_findings: list[Finding] = field(default_factory=list)
     unparsable: list[Finding] = field(default_factory=list)
+    scopes: dict[str, str] = field(default_factory=dict)
 
     @property
     def deps_path(self) -> str:

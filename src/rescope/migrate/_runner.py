@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rescope.exceptions import MigrationError
+from rescope.migrate._container import container_phase
 from rescope.migrate._deps import deps_phase
 from rescope.migrate._model import FileChange, Phase, PhaseReport
 from rescope.migrate._phases import routes_phase
@@ -22,7 +24,9 @@ _PHASES: dict[Phase, Callable[[MigrationPlan], PhaseReport]] = {
     Phase.DEPS: deps_phase,
     Phase.ROUTES: routes_phase,
     Phase.TESTS: tests_phase,
+    Phase.CONTAINER: container_phase,
 }
+_SCOPES = frozenset({"app", "session", "request"})
 
 
 @dataclass(slots=True)
@@ -84,8 +88,9 @@ def migrate(  # noqa: PLR0913 - the options of `rescope migrate`, keyword-only
     deps_module: str | None = None,
     app: str | None = None,
     verify: str | None = None,
+    scopes: Mapping[str, str] | None = None,
 ) -> MigrationResult:
-    """Run ``phases`` (in their natural order) over the project under ``root``.
+    """Run ``phases`` (in their natural order: deps, routes, tests, container) under ``root``.
 
     Each phase sees the changes of the phases before it, so a dry run of all phases shows
     the whole migration. Only files that change are written, each atomically.
@@ -98,15 +103,25 @@ def migrate(  # noqa: PLR0913 - the options of `rescope migrate`, keyword-only
             ``<app package>.service_dependencies``).
         app: The FastAPI app as ``module:attribute`` (found when omitted).
         verify: A test command to run before and after writing (needs ``write``).
+        scopes: Service class name -> ``app``, ``session`` or ``request``: the scope the
+            container phase registers it in, instead of the audit's suggestion.
 
     Raises:
         MigrationError: The root is not a directory, an option is malformed, or the test
             command cannot run.
     """
     started = time.perf_counter()
+    chosen = {name: scope.lower() for name, scope in (scopes or {}).items()}
+    for name, scope in chosen.items():
+        if scope not in _SCOPES:
+            raise MigrationError(
+                f"--scope {name}={scope}: {scope!r} is not a scope a service can be moved to.",
+                hint=f"`--scope {name}=app` (or session, request).",
+            )
     plan = build_plan(root, deps_module=deps_module, app=app)
+    plan.scopes = chosen
     before = run_tests(verify, plan.project.root) if verify and write else None
-    reports = [_PHASES[phase](plan) for phase in Phase.ordered() if phase in phases]
+    reports = [_PHASES[phase](plan) for phase in Phase if phase in phases]
     for finding in plan.unparsable:
         reports[0].note("unparsable", finding.path, finding.line, f"skipped: {finding.message}")
     changes = [FileChange(rel, old, new) for rel, old, new in plan.project.staged()]

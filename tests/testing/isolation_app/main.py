@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import os
 
+from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
 from starlette.requests import HTTPConnection
 
-from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
 from rescope.events import ConnectionManager, EventRouter, RunRegistry
 from rescope.fastapi import Inject, setup
 from rescope.testing import MemoryGrowthDetector

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 from fastapi import Request
+
 from rescope import Registry, Scope
 from rescope.events import ConnectionManager, EventRouter, RunRegistry, UserEventBus
 from rescope.events import create_event_bus as _create_event_bus
