@@ -1,10 +1,13 @@
 """Circuit breakers, the resilient Redis client, the rate limiter and retries.
 
 Breakers: bare call, closed-state call and open-state rejection, sync and async, for
-rescope and each peer; memory kept per rejection; concurrent callers let through in
-half-open; whether an async failure counts. Redis (the shared server on 127.0.0.1:6379):
-resilient GET vs raw redis-py GET, and the Lua sliding-window limiter vs the 4-command
-MULTI version. Retries: the success path of rescope.retry, stamina and tenacity.
+rescope and each peer, and rescope's rejection in each calling style; memory kept per
+rejection; concurrent callers let through in half-open; whether an async failure counts;
+Redis commands per closed-state call with state shared through Redis (counted with
+``INFO commandstats`` on a private redis-server). Redis (the shared server on
+127.0.0.1:6379): resilient GET vs raw redis-py GET, and the Lua sliding-window limiter vs
+the 4-command MULTI version. Retries: the success path of rescope.retry, stamina and
+tenacity.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ import asyncio
 import contextlib
 import gc
 import os
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import tracemalloc
@@ -296,6 +303,124 @@ def async_failures_counted() -> None:
     print()
 
 
+def rejection_styles(quick: bool) -> None:
+    from rescope.resilience import CircuitBreaker
+
+    breaker = CircuitBreaker(failure_threshold=THRESHOLD, recovery_timeout=LONG)
+    breaker.trip()
+    ns = {"b": breaker, "f": breaker(work), "af": breaker(awork), "w": work, "aw": awork}
+    swallow = "try:\n    {}\nexcept Exception:\n    pass"
+    cases = [
+        Case("sync|decorator", swallow.format("f()"), dict(ns)),
+        Case("sync|call()", swallow.format("b.call(w)"), dict(ns)),
+        Case("sync|with", swallow.format("with b:\n        pass"), dict(ns)),
+        Case("async|decorator", swallow.format("await af()"), dict(ns), is_async=True),
+        Case("async|call_async()", swallow.format("await b.call_async(aw)"), dict(ns), True),
+        Case("async|async with", swallow.format("async with b:\n        pass"), dict(ns), True),
+    ]
+    raw = measure(cases, quick=quick)
+    rows = [[*key.split("|"), fmt_ns(ns_)] for key, ns_ in raw.items()]
+    print("### rescope: open-state rejection by calling style (median)\n")
+    print(markdown_table(["side", "style", "time per rejection"], rows))
+    print()
+
+
+class PrivateRedisServer:
+    """A redis-server of the benchmark's own, so that its command counters start at zero."""
+
+    def __init__(self) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.dir = tempfile.mkdtemp(prefix="rescope-bench-redis-")
+        binary = shutil.which("redis-server") or "redis-server"
+        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        args += ["--appendonly", "no", "--dir", self.dir]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        import redis
+
+        self.client = redis.Redis(port=self.port)
+        for _ in range(500):
+            with contextlib.suppress(redis.ConnectionError):
+                if self.client.ping():
+                    return
+            time.sleep(0.01)
+        raise RuntimeError("private redis-server did not start")
+
+    def commands(self) -> int:
+        """Commands the server ran so far, the INFO calls that count them excluded."""
+        stats = self.client.info("commandstats")
+        return sum(v["calls"] for k, v in stats.items() if k != "cmdstat_info")
+
+    def stop(self) -> None:
+        self.client.close()
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def redis_round_trips(quick: bool) -> None:
+    import purgatory
+    import pybreaker
+    import redis
+
+    from rescope.resilience import CircuitBreaker, SharedBreakerState
+
+    n = 200 if quick else 2000
+    server = PrivateRedisServer()
+    rows = []
+    try:
+        storage = pybreaker.CircuitRedisStorage(
+            pybreaker.STATE_CLOSED, redis.Redis(port=server.port), namespace="bench"
+        )
+        py = pybreaker.CircuitBreaker(fail_max=THRESHOLD, state_storage=storage)
+        before = server.commands()
+        for _ in range(n):
+            py.call(work)
+        rows.append(["pybreaker (CircuitRedisStorage)", f"{(server.commands() - before) / n:.2f}"])
+
+        async def purgatory_run() -> float:
+            factory = purgatory.AsyncCircuitBreakerFactory(
+                default_threshold=THRESHOLD, uow=purgatory.AsyncRedisUnitOfWork(server.url)
+            )
+            await factory.initialize()
+            guarded = factory("bench")(awork)
+            await guarded()
+            start = server.commands()
+            for _ in range(n):
+                await guarded()
+            return (server.commands() - start) / n
+
+        rows.append(["purgatory (AsyncRedisUnitOfWork)", f"{run(purgatory_run()):.2f}"])
+
+        async def rescope_run() -> tuple[float, int]:
+            breaker = CircuitBreaker("bench", failure_threshold=THRESHOLD)
+            guarded = breaker(awork)
+            async with SharedBreakerState(server.url, [breaker], prefix="bench:"):
+                start = server.commands()
+                for _ in range(n):
+                    await guarded()
+                per_call = (server.commands() - start) / n
+                start = server.commands()
+                breaker.trip()
+                await asyncio.sleep(0.2)  # the transition is published in the background
+                per_transition = server.commands() - start
+            return per_call, per_transition
+
+        per_call, per_transition = run(rescope_run())
+        rows.append(["rescope (SharedBreakerState)", f"{per_call:.2f}"])
+    finally:
+        server.stop()
+    print(f"### Redis commands per closed-state call, breaker state in Redis ({n:,} calls)\n")
+    print(markdown_table(["implementation", "Redis commands per call"], rows))
+    print(
+        f"\n_Counted with `INFO commandstats` on a private redis-server. rescope talks to"
+        f" Redis only on transitions: {per_transition} commands (TIME, then"
+        f" MULTI/SET/INCR/PUBLISH/EXEC) to share one._\n"
+    )
+
+
 # --- Redis ----------------------------------------------------------------------------
 
 
@@ -468,9 +593,11 @@ def main(quick: bool = False) -> None:
 
     set_hooks([])  # no transition logging in the middle of the tables
     breaker_tables(quick)
+    rejection_styles(quick)
     rejection_memory()
     half_open_admission()
     async_failures_counted()
+    redis_round_trips(quick)
     redis_tables(quick)
     retry_table(quick)
 

@@ -31,8 +31,15 @@ from rescope.resilience._ratelimit import (
     RedisRateLimiter,
 )
 from rescope.resilience._redis import ResilientRedis
-from rescope.resilience._redis_batch import ResilientPipeline, ResilientScript
+from rescope.resilience._redis_batch import (
+    ResilientPipeline,
+    ResilientScript,
+    SyncPipeline,
+    SyncScript,
+)
 from rescope.resilience._redis_mode import RedisMode
+from rescope.resilience._redis_pubsub import ResilientSubscription
+from rescope.resilience._redis_sync import ResilientRedisSync
 from rescope.resilience._registry import BreakerRegistry
 from rescope.resilience._retry import retry
 from rescope.resilience._shared import SharedBreakerState
@@ -62,9 +69,13 @@ __all__ = [
     "ResilienceHook",
     "ResilientPipeline",
     "ResilientRedis",
+    "ResilientRedisSync",
     "ResilientScript",
+    "ResilientSubscription",
     "SharedBreakerState",
     "Status",
+    "SyncPipeline",
+    "SyncScript",
     "add_hook",
     "get_hooks",
     "retry",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable
 
-from rescope.resilience._clock import Clock, monotonic
+from rescope.resilience._breaker_config import use_default_clock
+from rescope.resilience._clock import Clock
 
 __all__ = ["MISSING", "FallbackCache"]
 
@@ -30,15 +31,15 @@ class FallbackCache:
     Args:
         maxsize: Entries kept; the least recently used one goes first.
         ttl: Seconds an entry lives when its own time to live is unknown.
-        clock: A monotonic clock.
+        clock: A monotonic clock (default ``time.monotonic``; ``testing()`` swaps it).
     """
 
-    __slots__ = ("_clock", "_data", "hits", "maxsize", "misses", "ttl")
+    __slots__ = ("__weakref__", "_clock", "_data", "hits", "maxsize", "misses", "ttl")
 
-    def __init__(self, maxsize: int = 1000, ttl: float = 300.0, clock: Clock = monotonic) -> None:
+    def __init__(self, maxsize: int = 1000, ttl: float = 300.0, clock: Clock | None = None) -> None:
         self.maxsize = maxsize
         self.ttl = ttl
-        self._clock = clock
+        self._clock = use_default_clock(self) if clock is None else clock
         self._data: OrderedDict[Hashable, tuple[object, float]] = OrderedDict()
         self.hits = 0
         self.misses = 0

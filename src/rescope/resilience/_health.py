@@ -12,6 +12,7 @@ from typing import Any, Literal
 from rescope.exceptions import ConfigurationError
 from rescope.resilience._redis import ResilientRedis
 from rescope.resilience._redis_mode import RedisMode
+from rescope.resilience._redis_sync import ResilientRedisSync
 from rescope.resilience._registry import BreakerRegistry
 from rescope.resilience._state import CircuitState
 
@@ -131,12 +132,16 @@ class HealthRegistry:
         self._checks.pop(name, None)
 
     def add_redis(
-        self, client: ResilientRedis, *, name: str = "redis", critical: bool | None = None
+        self,
+        client: ResilientRedis | ResilientRedisSync,
+        *,
+        name: str = "redis",
+        critical: bool | None = None,
     ) -> None:
         """Check a resilient Redis client (ping outside its breaker, circuit state).
 
         Args:
-            client: The client.
+            client: The client, async or sync (a sync ping runs in a worker thread).
             name: The check's name (also a tag).
             critical: Default: critical only when the client is STRICT (a PERMISSIVE
                 service runs on without Redis).

@@ -32,12 +32,14 @@ class BreakerMetrics:
         name: The breaker's name.
         state: Its state when the snapshot was taken.
         calls: Calls let through (closed or as trial calls) since it was created.
-        failures: Calls that counted as failures (errors and slow calls).
+        failures: Calls that counted as failures (errors, and slow calls when there is no
+            slow-call rate rule).
         rejections: Calls rejected without running because the circuit was open.
         consecutive_failures: Failures in a row in the closed state.
         last_failure_time: Wall-clock time (``time.time()``) of the last failure, if any.
         transitions: How many state changes it went through.
         retry_after: Seconds until an open breaker lets a trial call through (else ``None``).
+        slow_calls: Calls slower than the breaker's ``slow_call_threshold``.
     """
 
     name: str
@@ -49,6 +51,7 @@ class BreakerMetrics:
     last_failure_time: float | None
     transitions: int
     retry_after: float | None
+    slow_calls: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """Return the snapshot as JSON-ready data."""
@@ -62,4 +65,5 @@ class BreakerMetrics:
             "last_failure_time": self.last_failure_time,
             "transitions": self.transitions,
             "retry_after": self.retry_after,
+            "slow_calls": self.slow_calls,
         }

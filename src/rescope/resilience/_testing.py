@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from rescope.resilience._breaker import set_default_clock
+from rescope.resilience._breaker_config import set_default_clock
 from rescope.resilience._clock import ManualClock
 
 __all__ = ["in_testing", "testing"]
@@ -22,10 +22,10 @@ def in_testing() -> bool:
 def testing(clock: ManualClock | None = None) -> Iterator[ManualClock]:  # noqa: PT028
     """Make resilience deterministic for the block: a manual clock, no retry waits.
 
-    Every breaker built without an explicit clock (before or inside the block) reads the
-    returned :class:`ManualClock`, so recovery timeouts pass only when the test calls
-    ``clock.advance(seconds)``; retries keep their attempts but do not wait. Everything is
-    restored on exit.
+    Every breaker and fallback cache built without an explicit clock (before or inside the
+    block) reads the returned :class:`ManualClock`, so recovery timeouts pass and cached
+    values expire only when the test calls ``clock.advance(seconds)``; retries keep their
+    attempts but do not wait. Everything is restored on exit.
 
     Args:
         clock: The clock to use (default: a new one at 0).
