@@ -179,7 +179,9 @@ class UvicornProcess:
         Raises:
             ProcessError: The server exited, or did not listen within ``timeout``.
         """
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        if self._log is not None:
+            self._log.close()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             self.argv,
             env=self.env,
@@ -193,13 +195,13 @@ class UvicornProcess:
             code = self.process.poll()
             if code is not None:
                 tail = self.log()[-3000:]
-                self.stop()
+                self.close()
                 raise ProcessError(self.argv, returncode=code, stderr_tail=tail)
             if _accepts(self.host, self.port):
                 return self
             time.sleep(0.02)
         tail = self.log()[-3000:]
-        self.stop()
+        self.close()
         raise ProcessError(
             self.argv,
             returncode=None,
