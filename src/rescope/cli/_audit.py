@@ -23,6 +23,8 @@ from rescope.exceptions import ConfigurationError
 
 __all__ = ["audit"]
 
+PIPED_WIDTH = 160
+
 #: Trees with at least this many files get a progress bar (on a terminal only).
 PROGRESS_FILES = 400
 
@@ -140,7 +142,9 @@ def audit(  # noqa: PLR0913, PLR0917
 
         from rescope.audit.reporters._terminal import print_report
 
-        print_report(result, Console(highlight=False))
+        # Piped output (CI logs, `| less`) gets the wide layout rather than rich's 80 columns.
+        width = None if sys.stdout.isatty() else PIPED_WIDTH
+        print_report(result, Console(highlight=False, width=width))
     else:
         click.echo(render(result, fmt), nl=False)
     threshold = Severity.parse(fail_on or _configured_fail_on(targets))
