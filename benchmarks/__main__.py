@@ -14,13 +14,14 @@ import argparse
 import hashlib
 import importlib
 import json
+import os
 import pkgutil
 import subprocess
 import sys
 import venv
 from pathlib import Path
 
-from benchmarks._harness import machine_line
+from benchmarks._harness import CLOCK_ENV, machine_line
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = ROOT / ".bench" / "venv"
@@ -75,7 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="few short rounds: a smoke run, not a measurement"
     )
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="time with this thread's CPU time (for a busy machine; not for I/O-bound topics)",
+    )
     args = parser.parse_args(argv)
+    if args.cpu:
+        os.environ[CLOCK_ENV] = "cpu"
     chosen = args.topics or topics()
     unknown = sorted(set(chosen) - set(topics()))
     if unknown:

@@ -22,7 +22,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Case", "fmt_ns", "machine_line", "markdown_table", "matrix_table", "measure"]
+__all__ = [
+    "CLOCK_ENV",
+    "Case",
+    "clock_ns",
+    "fmt_ns",
+    "machine_line",
+    "markdown_table",
+    "matrix_table",
+    "measure",
+]
 
 
 @dataclass
@@ -59,7 +68,7 @@ class Case:
                 "    return __perf() - __t0\n"
             )
         ns = self.namespace
-        ns.update(__perf=time.perf_counter_ns, __range=range)
+        ns.update(__perf=clock_ns(), __range=range)
         if self.setup is not None:
             self.setup(ns)
         exec(compile(src, f"<bench {self.name}>", "exec"), ns)  # noqa: S102 - our own statements
@@ -71,6 +80,18 @@ class Case:
 
 
 _LOOP: asyncio.AbstractEventLoop | None = None
+
+CLOCK_ENV = "RESCOPE_BENCH_CLOCK"
+
+
+def clock_ns() -> Callable[[], int]:
+    """The clock samples are taken with: wall time, or this thread's CPU time.
+
+    ``RESCOPE_BENCH_CLOCK=cpu`` (``python -m benchmarks --cpu``) measures CPU time, which
+    other processes on a busy machine do not inflate; only use it for code that does not
+    wait on I/O, whose waiting it would leave out.
+    """
+    return time.thread_time_ns if os.environ.get(CLOCK_ENV) == "cpu" else time.perf_counter_ns
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -170,7 +191,13 @@ def machine_line() -> str:
                     break
     except OSError:
         pass
+    clock = "CPU time" if os.environ.get(CLOCK_ENV) == "cpu" else "wall time"
+    try:
+        load = f" · load {os.getloadavg()[0]:.1f}"
+    except OSError:
+        load = ""
     return (
         f"{time.strftime('%Y-%m-%d')} · {cpu} · {os.cpu_count()} cores · "
         f"Python {sys.version.split()[0]} · {platform.system()} {platform.release()}"
+        f" · {clock}{load}"
     )
