@@ -21,7 +21,14 @@ class Sock:
 
 
 def main(quick: bool = False) -> None:
-    from rescope.events import EventRouter, create_event_bus, create_notifier
+    from rescope import Container, Scope
+    from rescope.events import (
+        EventRouter,
+        UserContext,
+        create_event_bus,
+        create_notifier,
+        events_registry,
+    )
 
     loop = _loop()
     ns = f"bench-{uuid.uuid4().hex[:6]}"
@@ -45,6 +52,16 @@ def main(quick: bool = False) -> None:
         await n.notify(key, 1)
         return await t
 
+    async def wake_subscribed(n):
+        # a waiter subscribes (confirmed), then the webhook publishes: the full round trip
+        key = f"k{next(counter)}"
+        t = asyncio.ensure_future(n.wait(key, timeout=10))
+        channel = n.channel(key)
+        while n._hub._ready.get(channel) is None or not n._hub._ready[channel].done():
+            await asyncio.sleep(0)
+        await n.notify(key, 1)
+        return await t
+
     async def late(n):
         key = f"k{next(counter)}"
         await n.notify(key, 1)
@@ -55,6 +72,15 @@ def main(quick: bool = False) -> None:
         await bus.send_to_user("u", {"type": "progress", "pct": 50})
         while sock.n == before:
             await asyncio.sleep(0)
+
+    mem_container = Container(events_registry())
+    red_container = Container(events_registry(URL, namespace=f"{ns}-c"))
+
+    async def user_scope(container):
+        # a user arrives (SESSION scope), connects a socket, leaves (scope closed)
+        scope = container.scope(Scope.SESSION, context={UserContext: UserContext("u2")})
+        await (await scope.aget(EventRouter)).connect(Sock())
+        await scope.aclose()
 
     async def event_baseline():
         e = asyncio.Event()
@@ -74,6 +100,10 @@ def main(quick: bool = False) -> None:
         "msock": msock,
         "rsock": rsock,
         "event_baseline": event_baseline,
+        "wake_subscribed": wake_subscribed,
+        "user_scope": user_scope,
+        "mem_container": mem_container,
+        "red_container": red_container,
     }
     results = measure(
         [
@@ -83,6 +113,12 @@ def main(quick: bool = False) -> None:
             Case("in-process: notify, then late wait", "await late(mem)", dict(g), is_async=True),
             Case("in-process: wake a waiting task", "await wake(mem)", dict(g), is_async=True),
             Case("redis: notify, then late wait", "await late(red)", dict(g), is_async=True),
+            Case(
+                "redis: wait (subscribed), notify, wake",
+                "await wake_subscribed(red)",
+                dict(g),
+                is_async=True,
+            ),
             Case(
                 "in-process bus: send_to_user -> socket",
                 "await event(mbus, mrouter, msock)",
@@ -95,6 +131,18 @@ def main(quick: bool = False) -> None:
                 dict(g),
                 is_async=True,
             ),
+            Case(
+                "in-process: user scope open, connect, close",
+                "await user_scope(mem_container)",
+                dict(g),
+                is_async=True,
+            ),
+            Case(
+                "redis: user scope open, connect, close",
+                "await user_scope(red_container)",
+                dict(g),
+                is_async=True,
+            ),
         ],
         quick=quick,
         rounds=7,
@@ -102,7 +150,7 @@ def main(quick: bool = False) -> None:
     )
     print("### Events\n")
     print(matrix_table({"rescope.events": results}, reference="rescope.events"))
-    for c in (mrouter, rrouter, mbus, rbus, mem, red):
+    for c in (mrouter, rrouter, mbus, rbus, mem, red, mem_container, red_container):
         loop.run_until_complete(c.aclose())
 
 

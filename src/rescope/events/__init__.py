@@ -8,7 +8,9 @@
   ``send_to_user(user_id, event)`` reaches all of that user's websockets, on every
   instance, and nobody else's.
 
-Without Redis everything runs in-process; the Redis backends need ``rescope[redis]``.
+:func:`events_registry` registers all of them in their scopes for a container, keyed by
+the user of each SESSION scope. Without Redis everything runs in-process; the Redis
+backends need ``rescope[redis]``.
 """
 
 from rescope.events._bus import BusStats, InMemoryUserEventBus, Subscription, UserEventBus
@@ -18,6 +20,7 @@ from rescope.events._factories import create_event_bus, create_notifier
 from rescope.events._memory import InMemoryNotifier
 from rescope.events._redis_bus import RedisUserEventBus
 from rescope.events._redis_notifier import RedisNotifier
+from rescope.events._registry import UserContext, events_registry
 from rescope.events._router import EventRouter
 from rescope.events._runs import RunRecord, RunRegistry
 
@@ -34,8 +37,10 @@ __all__ = [
     "RunRecord",
     "RunRegistry",
     "Subscription",
+    "UserContext",
     "UserEventBus",
     "WebSocketLike",
     "create_event_bus",
     "create_notifier",
+    "events_registry",
 ]

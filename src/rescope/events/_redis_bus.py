@@ -52,7 +52,13 @@ class RedisUserEventBus(UserEventBus):
         await self._redis.publish(self.channel(user_id), text)
 
     async def _attach(self, user_id: str) -> None:
-        await asyncio.shield(self._hub.retain(self.channel(user_id)))
+        channel = self.channel(user_id)
+        subscribed = self._hub.retain(channel)
+        try:
+            await asyncio.shield(subscribed)
+        except BaseException:
+            self._hub.release(channel)  # cancelled while subscribing: do not keep the count
+            raise
 
     async def _release(self, user_id: str) -> None:
         done = self._hub.release(self.channel(user_id))

@@ -20,15 +20,22 @@ def redis_client(redis: Any, *, module: str, max_connections: int = 50) -> tuple
     """Return ``(client, owned)``: a ``redis.asyncio.Redis`` for a URL (owned), or ``redis``.
 
     A client made from a URL uses a blocking pool of ``max_connections``: a burst of
-    callers waits for a free connection rather than failing.
+    callers waits for a free connection rather than failing. A command that finds its
+    pooled connection dead (Redis restarted) reconnects and is retried, up to 3 times.
 
     Raises:
         MissingExtraError: A URL was given and redis-py is not installed.
     """
     if isinstance(redis, str):
         aioredis = import_extra("redis.asyncio", extra="redis", module=module)
-        # A blocking pool makes a burst of callers queue for a connection instead of failing.
-        pool = aioredis.BlockingConnectionPool.from_url(redis, max_connections=max_connections)
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialWithJitterBackoff
+
+        # Publishing or storing an outcome twice is harmless, so retrying is safe.
+        retry = Retry(ExponentialWithJitterBackoff(cap=1.0, base=0.05), 3)
+        pool = aioredis.BlockingConnectionPool.from_url(
+            redis, max_connections=max_connections, retry=retry
+        )
         return aioredis.Redis.from_pool(pool), True
     return redis, False
 
@@ -101,13 +108,29 @@ class RedisNotifier(CompletionNotifier):
         try:
             await asyncio.shield(subscribed)
             if not future.done():
-                stored = await self._redis.get(channel)
-                if stored is not None:
-                    self._waiters.resolve(key, Outcome.from_wire(stored))
+                await self._read_stored(key)
             return await future
         finally:
             self._waiters.discard(key, future)
             self._hub.release(channel)
+
+    async def _read_stored(self, key: str) -> None:
+        """Resolve ``key`` from its stored outcome, if there is one."""
+        task = asyncio.current_task()
+        cancelling = task.cancelling() if task is not None else 0
+        try:
+            stored = await self._redis.get(self.channel(key))
+        except Exception as exc:  # noqa: BLE001 - the publish, or the catch-up, still comes
+            if not self.closed:
+                log.warning("notifier %s: reading %r failed (%s)", self.namespace, key, exc)
+            return
+        finally:
+            # On Python 3.11, asyncio.wait_for (which redis-py uses to write) can swallow a
+            # cancellation; a waiter that was cancelled or timed out must not wait on.
+            if task is not None and task.cancelling() > cancelling:
+                raise asyncio.CancelledError
+        if stored is not None:
+            self._waiters.resolve(key, Outcome.from_wire(stored))
 
     async def _complete(self, key: str, outcome: Outcome) -> None:
         channel = self.channel(key)

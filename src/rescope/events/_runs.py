@@ -118,7 +118,11 @@ class RunRegistry:
         """Forget every run."""
         self._runs.clear()
 
-    async def aclose(self) -> None:
+    def close(self) -> None:
         """Forget every run and refuse new ones (the user's or request's scope ended)."""
         self._closed = True
         self._runs.clear()
+
+    async def aclose(self) -> None:
+        """Same as :meth:`close`, for ``async with`` and async finalizers."""
+        self.close()
