@@ -43,13 +43,7 @@ from app.generation import (
 )
 from app.media import AudioPipeline, ImagePipeline, provide_ffmpeg
 from app.ops import embedded_health, provide_metrics, redis_health
-from app.realtime import (
-    provide_connections,
-    provide_event_bus,
-    provide_event_router,
-    provide_notifier,
-    provide_runs,
-)
+from app.realtime import realtime_registry
 from app.settings import AppSettings, database_settings
 from app.storage import Storage
 from app.store import MemoryStore, RedisStore, Store
@@ -114,7 +108,7 @@ def build_registry(settings: AppSettings | None = None) -> Registry:
         settings: The settings to run with (tests pass their own).
     """
     settings = settings if settings is not None else AppSettings()
-    registry = Registry()
+    registry = Registry(realtime_registry(settings))  # notifier, bus, per-user events
 
     # APP: one value for the whole app, finalized at shutdown.
     registry.value(settings)
@@ -123,8 +117,6 @@ def build_registry(settings: AppSettings | None = None) -> Registry:
     registry.add(BreakerRegistry)
     _backends(registry, settings)
     registry.add(provide_metrics)
-    registry.add(provide_notifier)
-    registry.add(provide_event_bus)
     for stateless in (
         PasswordHasher,
         TokenIssuer,
@@ -147,9 +139,6 @@ def build_registry(settings: AppSettings | None = None) -> Registry:
 
     # SESSION: one per user, shared by the user's requests and websockets.
     registry.context(CurrentUser, scope=Scope.SESSION)
-    registry.add(provide_connections, scope=Scope.SESSION)
-    registry.add(provide_event_router, scope=Scope.SESSION)
-    registry.add(provide_runs, scope=Scope.SESSION)
     registry.add(Conversations, scope=Scope.SESSION)
 
     # REQUEST: one per HTTP request, closed after the response is sent.

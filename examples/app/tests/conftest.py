@@ -1,7 +1,9 @@
 """A fresh container per test, the app on it, and overrides undone at teardown.
 
-No singleton is reset here and no module is patched: each test builds its own
-container from the registry, so nothing a test creates reaches the next one. With
+The rescope pytest plugin provides the container, the app, the client and ``override``;
+this file only gives it the registry built on each test's settings. No singleton is reset
+here and no module is patched: each test builds its own container from the registry, so
+nothing a test creates reaches the next one. With
 ``REDIS_URL`` and ``DATABASE_URL`` set, the same tests run against real servers; every
 test gets a Redis namespace of its own, deleted on teardown.
 """
@@ -19,11 +21,9 @@ import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.main import create_app
 from app.services import build_registry
 from app.settings import AppSettings
-from rescope import Container
-from rescope.testing import Overrides
+from rescope import Registry
 
 RUN = uuid.uuid4().hex[:8]
 PASSWORD = "hunter22secret"
@@ -55,28 +55,25 @@ def fixture_settings(tmp_path: Path) -> Iterator[AppSettings]:
             client.close()
 
 
-@pytest.fixture(name="container")
-def fixture_container(settings: AppSettings) -> Container:
-    """A new container for this test; the app's lifespan closes it."""
-    return Container(build_registry(settings))
+@pytest.fixture(name="rescope_registry")
+def fixture_rescope_registry(settings: AppSettings) -> Registry:
+    """The app's registry on this test's settings, for the rescope plugin's fixtures.
+
+    The plugin builds a fresh container from it for each test (``rescope_container``),
+    the app on it (``rescope_app``: ``create_app`` named in pyproject.toml), and its
+    ``override`` fixture replaces services until the test ends.
+    """
+    return build_registry(settings)
 
 
 @pytest.fixture(name="app")
-def fixture_app(container: Container) -> FastAPI:
-    return create_app(container)
+def fixture_app(rescope_app: FastAPI) -> FastAPI:
+    return rescope_app
 
 
 @pytest.fixture(name="client")
-def fixture_client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as client:
-        yield client
-
-
-@pytest.fixture(name="override")
-def fixture_override(container: Container, client: TestClient) -> Iterator[Overrides]:
-    """``override(Service, fake)``: in force until the test ends."""
-    with Overrides(container) as override:
-        yield override
+def fixture_client(rescope_client: TestClient) -> TestClient:
+    return rescope_client
 
 
 def sign_up(client: TestClient, email: str | None = None) -> dict[str, Any]:

@@ -4,20 +4,32 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
+from starlette.requests import HTTPConnection
 
 from app.analytics import Analytics
 from app.generation import GenerationService, announce
 from app.ops import Metrics
-from app.routes.deps import CurrentAccount
+from app.routes.deps import CurrentAccount, user_key
 from app.settings import AppSettings
 from rescope.events import RunRegistry, UserEventBus
 from rescope.fastapi import Inject
-from rescope.resilience import RateLimiter
+from rescope.resilience import RateLimitDecision, RateLimiter
+from rescope.resilience.fastapi import rate_limit
 
 router = APIRouter(prefix="/api/v1/generate", tags=["generation"])
 webhooks = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+
+
+def generation_key(connection: HTTPConnection) -> str:
+    """Generations are limited per user (the bearer token's account)."""
+    return f"generate:{user_key(connection)}"
+
+
+# The container's RateLimiter (in-process, or in Redis for every instance): 429 problem+json
+# with Retry-After over the limit. Declared after the account, so it counts signed-in calls.
+GenerationLimit = Annotated[RateLimitDecision, Depends(rate_limit(RateLimiter, key=generation_key))]
 
 
 class GenerationBody(BaseModel):
@@ -36,13 +48,12 @@ class ImageWebhookBody(BaseModel):
 async def start_generation(  # noqa: PLR0913, PLR0917 - the handler's services, injected
     body: GenerationBody,
     account: CurrentAccount,
-    limiter: Inject[RateLimiter],
+    decision: GenerationLimit,
     generations: Inject[GenerationService],
     runs: Inject[RunRegistry],
     analytics: Inject[Analytics],
     metrics: Inject[Metrics],
 ) -> dict[str, object]:
-    decision = await limiter.check(f"generate:{account.id}")  # 429 + Retry-After over the limit
     job = await generations.start(account.id, body.brand_kit_id, body.kind, body.subject)
     runs.register(job.job_id, data={"kind": job.kind})
     await analytics.track(account.id, "generation_started")
