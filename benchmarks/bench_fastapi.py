@@ -110,6 +110,7 @@ def depends_app(cleanup: bool) -> Any:
 
 def rescope_app(cleanup: bool) -> Any:
     from fastapi import FastAPI
+
     from rescope import Registry, Scope
     from rescope.fastapi import Inject, setup
 
@@ -132,10 +133,9 @@ def rescope_app(cleanup: bool) -> Any:
 def wireup_app(cleanup: bool) -> Any:
     import wireup
     import wireup.integration.fastapi
+    from fastapi import APIRouter, FastAPI
     from wireup import Injected
     from wireup.integration.fastapi import WireupRoute
-
-    from fastapi import APIRouter, FastAPI
 
     ns = classes()
     S1, S2, R1 = ns["S1"], ns["S2"], ns["R1"]
@@ -163,7 +163,6 @@ def dishka_app(cleanup: bool) -> Any:
     from dishka import Provider, make_async_container
     from dishka import Scope as DScope
     from dishka.integrations.fastapi import DishkaRoute, FromDishka, setup_dishka
-
     from fastapi import APIRouter, FastAPI
 
     ns = classes()

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
-
 from fastapi import FastAPI
+
 from tests.fastapi.sample import make_app, user_of
 from tests.servers import free_port, port_open
 

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from starlette.requests import HTTPConnection
 
-from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Request, WebSocket
 from rescope import Registry, Scope
 from rescope.exceptions import ServiceError
 from rescope.fastapi import CurrentUser, Inject, from_container, message_scope, setup

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
 
-from fastapi import FastAPI, HTTPException
 from rescope.di import Registry, Scope
 from rescope.exceptions import ServiceError
 from rescope.fastapi import Inject, setup

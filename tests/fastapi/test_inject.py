@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from fastapi import FastAPI, WebSocket
 from fastapi.testclient import TestClient
 
-from fastapi import FastAPI, WebSocket
 from rescope import Container, Registry, Scope
 from rescope.exceptions import ConfigurationError, MissingDependencyError, ScopeViolationError
 from rescope.fastapi import Inject, message_scope, setup

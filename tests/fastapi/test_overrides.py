@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from fastapi import FastAPI
 from rescope import Container
 from rescope.fastapi import Overrides, dependency_for, setup
 from tests.fastapi.sample import Auth, DbSession, make_app, registry, router

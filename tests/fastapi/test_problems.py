@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from fastapi import FastAPI
 from rescope import Registry
 from rescope.exceptions import CircuitOpenError, RateLimitExceededError, UnknownServiceError
 from rescope.fastapi import PROBLEM_JSON, problem_response, setup

@@ -16,13 +16,14 @@ _import_extra("fastapi", extra="fastapi", module=__name__)
 
 from rescope.fastapi._inject import Inject, dependency_for, from_container  # noqa: E402
 from rescope.fastapi._problems import PROBLEM_JSON, problem_response  # noqa: E402
-from rescope.fastapi._runtime import Integration, current_scope  # noqa: E402
+from rescope.fastapi._runtime import CONNECTION, Integration, current_scope  # noqa: E402
 from rescope.fastapi._setup import message_scope, setup  # noqa: E402
 from rescope.fastapi._testing import ActiveOverride, Overrides  # noqa: E402
 from rescope.fastapi._users import CurrentUser, UserLease, UserScopes  # noqa: E402
 
 __all__ = [
     "ActiveOverride",
+    "CONNECTION",
     "CurrentUser",
     "Inject",
     "Integration",

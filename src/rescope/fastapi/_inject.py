@@ -6,10 +6,10 @@ import inspect
 import threading
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
+from fastapi import Depends
 from fastapi.params import Depends as DependsParam
 from starlette.requests import HTTPConnection
 
-from fastapi import Depends
 from rescope.exceptions import AsyncProviderError, _qualified_name
 from rescope.fastapi._runtime import SCOPE_KEY, integration_of
 
@@ -96,8 +96,8 @@ else:
         """``Inject[T]``: ``Annotated[T, Depends(...)]`` resolving ``T`` from the container.
 
         ``T`` is resolved in the scope of the connection: REQUEST for HTTP requests (entered
-        once per request, closed after the response is sent), the connection's SESSION for
-        websockets. In path operations ``setup`` resolves it without FastAPI's dependency
+        once per request, closed after the response is sent), its CONNECTION scope for a
+        websocket. In path operations ``setup`` resolves it without FastAPI's dependency
         solver; in other dependencies it is an ordinary async dependency.
         """
 

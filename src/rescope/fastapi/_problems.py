@@ -6,10 +6,10 @@ import logging
 import re
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
 
-from fastapi import FastAPI
 from rescope.exceptions import (
     CircuitOpenError,
     RateLimitExceededError,

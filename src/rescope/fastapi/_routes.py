@@ -2,9 +2,10 @@
 
 ``setup`` rewrites every path operation that has ``Inject[T]`` parameters: the endpoint
 FastAPI sees has those parameters removed (so they never reach the solver or the OpenAPI
-schema) and takes the connection instead; the wrapper resolves them from the
-connection's scope and calls the original endpoint. Sync endpoints still run in the
-threadpool, but their services are resolved on the event loop, before the hop.
+schema) and takes the connection instead; the wrapper, generated for the route (see
+``_codegen``), resolves them from the connection's scope and calls the original
+endpoint. Sync endpoints still run in the threadpool, but their services are resolved
+on the event loop, before the hop.
 """
 
 from __future__ import annotations
@@ -15,17 +16,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+from fastapi import FastAPI, routing
 from starlette.requests import HTTPConnection, Request
 from starlette.routing import BaseRoute, Mount
 from starlette.websockets import WebSocket
 
-from fastapi import FastAPI, routing
-from rescope.di import Container, Scope, ScopedContainer
+from rescope.di import ScopedContainer
 from rescope.exceptions import AsyncProviderError
-from rescope.fastapi._graph import graph_token, level_of
+from rescope.fastapi._codegen import Slow, generate
 from rescope.fastapi._inject import dependency_for, injected_key
-from rescope.fastapi._runtime import ERROR_KEY, SCOPE_KEY, STATE_KEY, integration_of
+from rescope.fastapi._overrides import solve_override
+from rescope.fastapi._runtime import SCOPE_KEY
 
 __all__ = ["Injection", "inject_routes"]
 
@@ -100,7 +101,13 @@ def rewrite(endpoint: Callable[..., Any]) -> Callable[..., Any] | None:
         else:
             params.append(extra)
         connection = _CONNECTION
-    wrapper = _wrapper(endpoint, tuple(plan), connection, hidden=hidden)
+    wrapper = generate(
+        endpoint,
+        [(name, key) for name, key, _ in plan],
+        connection,
+        hidden=hidden,
+        slow=_generic(tuple(plan)),
+    )
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=params, return_annotation=hints.get("return", signature.return_annotation)
     )
@@ -114,91 +121,29 @@ def rewrite(endpoint: Callable[..., Any]) -> Callable[..., Any] | None:
     return wrapper
 
 
-def _wrapper(  # noqa: C901 - the per-request path, in closures
-    endpoint: Callable[..., Any],
-    plan: tuple[tuple[str, object, Any], ...],
-    connection_name: str,
-    *,
-    hidden: bool,
-) -> Callable[..., Any]:
-    is_async = inspect.iscoroutinefunction(endpoint)
-    # Per graph (an override or a restarted app changes it): which keys live in APP scope.
-    # Those are served by ``container.get`` (one dict lookup once created) and need no
-    # request scope; the others are resolved from the connection's scope.
-    levels: list[Any] = [None, ()]
+def _generic(plan: tuple[tuple[str, object, Any], ...]) -> Slow:
+    """Resolve ``plan`` one parameter at a time, honouring ``app.dependency_overrides``."""
     async_keys: set[object] = set()
 
-    def app_keys(container: Container) -> tuple[bool, ...]:
-        token = graph_token(container)
-        if levels[0] is not token:
-            levels[1] = tuple(level_of(container, key) is Scope.APP for _, key, _ in plan)
-            levels[0] = token
-        return levels[1]  # type: ignore[no-any-return]
-
-    async def resolve(kwargs: dict[str, Any], connection: HTTPConnection) -> None:
-        asgi = connection.scope
-        integration = asgi.get(STATE_KEY) or integration_of(asgi)
-        container = integration.container
-        overrides = integration.app.dependency_overrides
-        scope = asgi.get(SCOPE_KEY)
-        get = container.get
-        for (name, key, dependency), is_app in zip(plan, app_keys(container), strict=True):
-            if overrides and dependency in overrides:
-                kwargs[name] = await _call(overrides[dependency])
+    async def resolve(kwargs: dict[str, Any], connection: HTTPConnection, integration: Any) -> None:
+        app = integration.app
+        overrides = app.dependency_overrides
+        scope: ScopedContainer | None = connection.scope.get(SCOPE_KEY)
+        for name, key, dependency in plan:
+            if dependency in overrides:
+                kwargs[name] = await solve_override(dependency, connection, app)
                 continue
+            if scope is None:
+                scope = integration.enter_now(connection) or await integration.enter(connection)
             if key not in async_keys:
                 try:
-                    if is_app:
-                        kwargs[name] = get(key)
-                        continue
-                    if scope is None:
-                        scope = await _enter(integration, connection)
                     kwargs[name] = scope.get(key)
                     continue
                 except AsyncProviderError:
                     async_keys.add(key)
-            if scope is None:
-                scope = await _enter(integration, connection)
             kwargs[name] = await scope.aget(key)
 
-    # An error the endpoint raises is recorded on the connection before FastAPI's exception
-    # handlers turn it into a response, so the middleware closes the scope with it and
-    # generator providers roll back instead of committing.
-    if is_async:
-
-        async def injected(**kwargs: Any) -> Any:
-            connection = kwargs.pop(connection_name) if hidden else kwargs[connection_name]
-            await resolve(kwargs, connection)
-            try:
-                return await endpoint(**kwargs)
-            except Exception as error:
-                connection.scope[ERROR_KEY] = error
-                raise
-
-    else:
-
-        async def injected(**kwargs: Any) -> Any:
-            connection = kwargs.pop(connection_name) if hidden else kwargs[connection_name]
-            await resolve(kwargs, connection)
-            try:
-                return await run_in_threadpool(endpoint, **kwargs)
-            except Exception as error:
-                connection.scope[ERROR_KEY] = error
-                raise
-
-    return injected
-
-
-async def _enter(integration: Any, connection: HTTPConnection) -> ScopedContainer:
-    scope: ScopedContainer | None = integration.enter_now(connection)
-    if scope is None:
-        scope = await integration.enter(connection)
-    return scope
-
-
-async def _call(replacement: Callable[[], Any]) -> Any:
-    value = replacement()
-    return await value if inspect.isawaitable(value) else value
+    return resolve
 
 
 def _children(route: BaseRoute) -> Iterable[BaseRoute]:
@@ -215,11 +160,36 @@ def _children(route: BaseRoute) -> Iterable[BaseRoute]:
         app: Any = route.app
         while app is not None and not hasattr(app, "routes"):
             app = getattr(app, "app", None)  # through a sub-application's middleware
-        if app is not None:
+        if app is not None and own_integration(app) is None:
             if isinstance(app, FastAPI):
                 app.openapi_schema = None
             return list(app.routes)
     return []
+
+
+def own_integration(app: Any) -> Any:
+    """The integration of a mounted app that was set up with rescope itself, or None."""
+    state = getattr(app, "state", None)
+    return getattr(state, "rescope", None) if isinstance(app, FastAPI) else None
+
+
+def mounted_integrations(routes: Iterable[BaseRoute]) -> list[Any]:
+    """The integrations of mounted apps under ``routes`` that have their own ``setup``."""
+    found: list[Any] = []
+    stack = list(routes)
+    while stack:
+        route = stack.pop()
+        if isinstance(route, Mount):
+            app: Any = route.app
+            while app is not None and not hasattr(app, "routes"):
+                app = getattr(app, "app", None)
+            integration = own_integration(app)
+            if integration is not None:
+                found.append(integration)
+                continue
+        if not isinstance(route, routing.APIRoute | routing.APIWebSocketRoute):
+            stack.extend(_children(route))
+    return found
 
 
 def inject_routes(routes: Iterable[BaseRoute]) -> list[Injection]:

@@ -9,17 +9,18 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, MutableMapping
 from typing import Any
 
+from fastapi import BackgroundTasks, FastAPI, Request, WebSocket
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as ASGIScope
 
-from fastapi import BackgroundTasks, FastAPI, Request, WebSocket
 from rescope.di import Container, Registry, Scope, ScopedContainer
 from rescope.exceptions import AsyncFinalizerError, CleanupError, ConfigurationError
 from rescope.fastapi._graph import context_keys
 from rescope.fastapi._users import CurrentUser, UserLease, UserScopes
 
 __all__ = [
+    "CONNECTION",
     "ERROR_KEY",
     "LEASE_KEY",
     "OWN_KEY",
@@ -45,6 +46,18 @@ OWN_KEY = "rescope.own"
 # An error the endpoint raised that an exception handler then turned into a response.
 ERROR_KEY = "rescope.error"
 
+CONNECTION = Scope.custom("CONNECTION", after=Scope.SESSION)
+"""The scope of one websocket connection, between SESSION and REQUEST.
+
+Every websocket connection enters it: from its user's SESSION when ``user_key`` names
+one (so per-user services stay shared while per-connection ones, and the ``WebSocket``
+declared with ``registry.context(WebSocket, scope=CONNECTION)``, are the connection's
+own), from APP otherwise. An HTTP request enters REQUEST, which covers it.
+"""
+
+# Keys a mounted sub-application with its own ``setup`` sets in the shared ASGI scope.
+_KEYS = (STATE_KEY, SCOPE_KEY, LEASE_KEY, TASKS_KEY, OWN_KEY, ERROR_KEY)
+
 UserKey = Callable[[HTTPConnection], "Hashable | Awaitable[Hashable | None] | None"]
 ContainerSource = Container | Registry | Callable[[], Container]
 
@@ -68,7 +81,7 @@ def integration_of(asgi: MutableMapping[str, Any]) -> Integration:
 
 
 async def current_scope(connection: HTTPConnection) -> ScopedContainer:
-    """The scope of ``connection``: REQUEST for HTTP, the connection's SESSION for websockets.
+    """The scope of ``connection``: REQUEST for HTTP, CONNECTION for websockets.
 
     Entered on first use; the middleware closes it after the response is sent (after the
     websocket closes).
@@ -224,7 +237,7 @@ class Integration:
         """Enter the scope of ``connection`` and record it for the middleware to close.
 
         HTTP requests enter REQUEST, from the user's SESSION when ``user_key`` names one.
-        Websocket connections use the user's SESSION, or a SESSION of their own.
+        Websocket connections enter CONNECTION, from the user's SESSION or from APP.
 
         Args:
             connection: The FastAPI ``Request`` or ``WebSocket``.
@@ -248,13 +261,13 @@ class Integration:
         asgi = connection.scope
         container = self.container
         if asgi["type"] == "websocket":
-            if lease is not None:
-                scope = lease.scope
+            if lease is None:
+                own = self.context_for(connection, parent=Scope.APP, entered=CONNECTION)
+                scope = container.scope(CONNECTION, context=own)
             else:
-                own = self.context_for(connection, parent=Scope.APP, entered=Scope.SESSION)
-                scope = container.scope(Scope.SESSION, context=own)
-                asgi[OWN_KEY] = scope
-            asgi[SCOPE_KEY] = scope
+                own = self.context_for(connection, parent=Scope.SESSION, entered=CONNECTION)
+                scope = lease.scope.scope(CONNECTION, context=own)
+            asgi[OWN_KEY] = asgi[SCOPE_KEY] = scope
             return scope
         if lease is None:
             keys, with_tasks = self._request_keys, self._tasks
@@ -364,6 +377,10 @@ class RescopeMiddleware:
             await self.app(scope, receive, send)
             return
         integration = self.integration
+        outer = scope.get(STATE_KEY)
+        if outer is not None and outer is not integration:
+            await self._nested(scope, receive, send)
+            return
         scope[STATE_KEY] = integration
         try:
             await self.app(scope, receive, send)
@@ -392,3 +409,13 @@ class RescopeMiddleware:
                 return
         if entered is not None or LEASE_KEY in scope:
             await integration.exit(scope, handled)
+
+    async def _nested(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        """Serve a mounted app with its own ``setup``: its keys, then the outer app's back."""
+        saved = {key: scope.pop(key) for key in _KEYS if key in scope}
+        try:
+            await self(scope, receive, send)
+        finally:
+            for key in _KEYS:
+                scope.pop(key, None)
+            scope.update(saved)

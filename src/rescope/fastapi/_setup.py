@@ -6,14 +6,20 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
+from fastapi import FastAPI, Request, WebSocket
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp
 
-from fastapi import FastAPI, WebSocket
 from rescope.di import Container, Scope, ScopedContainer
-from rescope.exceptions import MissingDependencyError, ScopeViolationError
-from rescope.fastapi._graph import is_provided, level_of
+from rescope.exceptions import (
+    ConfigurationError,
+    MissingDependencyError,
+    ScopeViolationError,
+    _qualified_name,
+)
+from rescope.fastapi._graph import context_keys, is_provided, level_of
 from rescope.fastapi._problems import add_problem_handlers
-from rescope.fastapi._routes import Injection, inject_routes
+from rescope.fastapi._routes import Injection, inject_routes, mounted_integrations
 from rescope.fastapi._runtime import (
     ContainerSource,
     Integration,
@@ -40,7 +46,32 @@ def _check(container: Container, injections: list[Injection], *, user_scopes: bo
                 dependency=injection.key,
                 dependency_scope=level,
             )
-    del user_scopes
+    if user_scopes:
+        shared = context_keys(container, parent=Scope.APP, entered=Scope.SESSION)
+        for key in (WebSocket, HTTPConnection, Request):
+            if key in shared:
+                raise ConfigurationError(
+                    f"`{_qualified_name(key)}` is declared as a SESSION context value, but with"
+                    " user_key a SESSION scope is one user's, shared by all of that user's"
+                    " requests and connections: it has no single connection to hold.",
+                    setting="user_key",
+                    hint=f"`registry.context({key.__name__}, scope=CONNECTION)` (one websocket"
+                    " connection, `from rescope.fastapi import CONNECTION`) or"
+                    " `scope=Scope.REQUEST` (one request or websocket message).",
+                )
+
+
+async def _start(integration: Integration, stack: contextlib.AsyncExitStack) -> None:
+    """Start ``integration`` and, inside it, those of mounted apps with their own setup."""
+    await integration.startup()
+    stack.push_async_callback(integration.shutdown)
+    _check(
+        integration.container,
+        inject_routes(integration.app.routes),
+        user_scopes=integration.user_key is not None,
+    )
+    for nested in mounted_integrations(integration.app.routes):
+        await _start(nested, stack)
 
 
 def _lifespan(
@@ -48,17 +79,10 @@ def _lifespan(
 ) -> Callable[[Any], contextlib.AbstractAsyncContextManager[Any]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[Mapping[str, Any] | None]:
-        await integration.startup()
-        try:
-            _check(
-                integration.container,
-                inject_routes(integration.app.routes),
-                user_scopes=integration.user_key is not None,
-            )
+        async with contextlib.AsyncExitStack() as stack:
+            await _start(integration, stack)
             async with inner(app) as state:
                 yield state
-        finally:
-            await integration.shutdown()
 
     return lifespan
 
@@ -83,8 +107,11 @@ def setup(  # noqa: PLR0913 - keyword-only options of one call
       FastAPI's solver, with no threadpool hop; routes added later are covered at startup.
     * **Scopes**: each HTTP request enters REQUEST once, on first use, and closes it
       after the response is sent, streaming bodies and background tasks included. A
-      websocket connection uses a SESSION scope. With ``user_key``, requests and
-      connections of one user share that user's SESSION scope.
+      websocket connection enters a ``CONNECTION`` scope of its own. With ``user_key``,
+      requests and connections of one user share that user's SESSION scope (a
+      connection's CONNECTION scope is entered from it).
+    * **Mounted apps** with their own ``setup`` serve their routes from their own
+      container; this app's lifespan starts and stops them.
     * **Errors**: with ``problem_details``, ``RescopeError`` and ``ServiceError`` are
       answered as RFC 9457 ``application/problem+json``.
 
@@ -124,7 +151,7 @@ async def message_scope(
 ) -> AsyncIterator[ScopedContainer]:
     """Enter a scope for one websocket message, closed when the ``async with`` block ends.
 
-    It is entered from the connection's scope (SESSION) and closed, with its finalizers,
+    It is entered from the connection's scope (CONNECTION) and closed, with its finalizers,
     when the block ends. The ``WebSocket`` is passed as a context value when the scope
     declares it.
 
