@@ -9,6 +9,7 @@ from rescope._version import __version__
 from rescope.di import (
     Container,
     DependencyGraph,
+    Lazy,
     Override,
     Registry,
     Scope,
@@ -19,6 +20,7 @@ from rescope.exceptions import RescopeError
 __all__ = [
     "Container",
     "DependencyGraph",
+    "Lazy",
     "Override",
     "Registry",
     "RescopeError",

@@ -93,8 +93,9 @@ def test_captive_dependency() -> None:
     assert str(info.value) == (
         "`tests.di.services.Mailer` (scope APP) depends on `tests.di.services.Session`"
         " (scope REQUEST): an app-scoped service would keep one request's `Session` forever.\n"
-        "Try registering `Mailer` with scope=REQUEST, or inject a factory that creates"
-        " `Session` when it is needed."
+        "Try registering `Mailer` with scope=REQUEST, or annotate the parameter"
+        " `Lazy[Session]` (from rescope.di): a callable that resolves it from the current"
+        " scope each time it is called."
     )
 
 

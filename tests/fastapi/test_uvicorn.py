@@ -136,8 +136,13 @@ async def test_eviction_runs_finalizers_and_spares_scopes_in_use() -> None:
             await keeper.recv()
             for user in ("u1", "u2", "u3"):
                 await client.get("/user", headers={"x-user": user})
-            events = journal(served)
             users = served.app.state.rescope.users
+            # evicted scopes finish closing in the background: wait for their finalizers
+            for _ in range(300):
+                events = journal(served)
+                if "user closed u1" in events and "user closed u2" in events:
+                    break
+                await asyncio.sleep(0.01)
             assert "user closed u1" in events
             assert "user closed u2" in events
             assert "user closed keeper" not in events
@@ -147,7 +152,8 @@ async def test_eviction_runs_finalizers_and_spares_scopes_in_use() -> None:
             if "keeper" not in users or users.get("keeper").refs == 0:
                 break
             await asyncio.sleep(0.01)
-        assert users.get("keeper").refs == 0
+        keeper_scope = users.get("keeper")
+        assert keeper_scope is None or keeper_scope.refs == 0
 
 
 async def test_idle_user_scopes_expire_after_ttl() -> None:

@@ -10,13 +10,14 @@ reading or keyword dictionary happens per call.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rescope.di._graph import Graph, Node
-from rescope.di._providers import Kind, Provider
+from rescope.di._env import AsyncExit, Env, done
+from rescope.di._graph import Arg, Node
+from rescope.di._lazy import AmbientLazy, Lazy
+from rescope.di._providers import Kind
 from rescope.di._scope import Scope
 from rescope.exceptions import (
     AsyncProviderError,
@@ -25,75 +26,12 @@ from rescope.exceptions import (
     _qualified_name,
 )
 
-__all__ = ["AsyncExit", "Env", "compile_shape"]
+__all__ = ["Compiled", "Factory", "compile_shape"]
 
 Factory = Callable[[Any], Any]
 
 _NOYIELD: Any = object()
 _INLINE_KINDS = {Kind.CLASS, Kind.FACTORY, Kind.GENERATOR, Kind.CONTEXT_MANAGER}
-
-
-class AsyncExit:
-    """A finalizer that must be awaited: an async context manager's bound ``__aexit__``."""
-
-    __slots__ = ("aexit",)
-
-    def __init__(self, aexit: Callable[..., Awaitable[object]]) -> None:
-        self.aexit = aexit
-
-
-@dataclass(eq=False)
-class Env:
-    """What generated code shares for one container generation (base or an override).
-
-    Attributes:
-        graph: The validated graph.
-        app_cache: The APP scope's cache.
-        app_finalizers: The APP scope's finalizers.
-        lock: Taken when a service of a scope longer-lived than REQUEST is first created.
-        key_of: The cache key of each provider (its type, or a fresh key under an override).
-        finalizers_of: Per provider, a finalizer list replacing ``app_finalizers`` (override).
-        pending: Async creations in progress, keyed by (cache id, key), with the futures
-            of the tasks waiting for them (None while nobody waits).
-    """
-
-    graph: Graph
-    app_cache: dict[Any, Any]
-    app_finalizers: list[Any]
-    lock: Any
-    key_of: dict[Provider, object] = field(default_factory=dict)
-    finalizers_of: dict[Provider, list[Any]] = field(default_factory=dict)
-    pending: dict[tuple[int, object], list[asyncio.Future[Any]] | None] = field(
-        default_factory=dict
-    )
-
-    def cache_key(self, node: Node) -> object:
-        """The key ``node``'s values are cached under."""
-        return self.key_of.get(node.provider, node.key)
-
-    async def wait(self, token: tuple[int, object]) -> Any:
-        """Wait for another task that is creating the value of ``token``."""
-        waiters = self.pending[token]
-        if waiters is None:
-            waiters = self.pending[token] = []
-        future = asyncio.get_running_loop().create_future()
-        waiters.append(future)
-        return await future
-
-    def failed(self, token: tuple[int, object], error: BaseException) -> None:
-        """The creating task failed: hand its error to the tasks that waited for it."""
-        for future in self.pending.pop(token, None) or ():
-            if not future.done():
-                if isinstance(error, asyncio.CancelledError):
-                    future.cancel()
-                else:
-                    future.set_exception(error)
-
-
-def _done(waiters: list[asyncio.Future[Any]], value: object) -> None:
-    for future in waiters:
-        if not future.done():
-            future.set_result(value)
 
 
 def _async_error(node: Node) -> Any:
@@ -126,14 +64,21 @@ class _Writer:
         self.inner = len(tops) - 1
         self.lines: list[str] = []
         self.hoisted: set[str] = set()
+        self.outer: str | None = None
         self.ns: dict[str, Any] = {
             "A": env.app_cache,
             "AF": env.app_finalizers,
             "LOCK": env.lock,
-            "PENDING": env.pending,
-            "WAIT": env.wait,
+            "C": env.container,
+            "CLAIM": env.claim,
+            "SETTLE": env.settle,
             "FAILED": env.failed,
-            "DONE": _done,
+            "LOCAL": env.local,
+            "WAIT_LOCAL": env.wait_local,
+            "FAILED_LOCAL": env.failed_local,
+            "DONE": done,
+            "LZ": Lazy,
+            "ALZ": AmbientLazy,
             "NOY": _NOYIELD,
             "ASYNC_ERROR": _async_error,
             "MISSING_CONTEXT": _missing_context,
@@ -151,29 +96,36 @@ class _Writer:
         j = self.frame(node.level)
         return "A" if j == 0 else "s" + "._p" * (self.inner - j) + "._c"
 
-    def finalizers(self, node: Node, indent: str) -> tuple[list[str], str]:
-        """Lines that make sure the finalizer list exists, and the name to append to."""
+    def owner(self, node: Node) -> str:
+        """The object of the frame ``node``'s values live in (``C``: the container)."""
+        j = self.frame(node.level)
+        return "C" if j == 0 else "s" + "._p" * (self.inner - j)
+
+    def keep(self, node: Node, indent: str, item: str) -> list[str]:
+        """Lines that add finalizer ``item`` to the list of the scope ``node`` lives in."""
         j = self.inner if node.scope is Scope.TRANSIENT else self.frame(node.level)
         if j == 0:
             own = self.env.finalizers_of.get(node.provider)
             if own is None:
-                return [], "AF"
+                return [f"{indent}AF.append({item})"]
             self.ns[f"OF{node.index}"] = own
-            return [], f"OF{node.index}"
+            return [f"{indent}OF{node.index}.append({item})"]
         owner = "s" + "._p" * (self.inner - j)
         if j == 1:
-            # entered straight from the container: register it there inline
-            return [
-                f"{indent}fl = {owner}._fin",
-                f"{indent}if fl is None:",
-                f"{indent}    fl = {owner}._fin = []",
-                f"{indent}    KIDS[{owner}] = None",
-            ], "fl"
+            # entered straight from the container: a first finalizer is kept as it is (no
+            # list) and registers the scope there
+            first = [f"{indent}    {owner}._fin = {item}", f"{indent}    KIDS[{owner}] = None"]
+        else:
+            first = [f"{indent}    NEWFIN({owner}).append({item})"]
         return [
             f"{indent}fl = {owner}._fin",
             f"{indent}if fl is None:",
-            f"{indent}    fl = NEWFIN({owner})",
-        ], "fl"
+            *first,
+            f"{indent}elif type(fl) is list:",
+            f"{indent}    fl.append({item})",
+            f"{indent}else:",
+            f"{indent}    {owner}._fin = [fl, {item}]",
+        ]
 
     def inlinable(self, node: Node) -> bool:
         """Whether ``node`` is simple enough to create inline in its dependent's function."""
@@ -191,7 +143,18 @@ class _Writer:
         if node.needs_async and awaiting:
             return f"await a{i}(s)"
         if node.level is Scope.APP and node.is_cached and not node.needs_async:
-            return f"A[K{i}]"
+            if hoist is None:
+                return f"(A[K{i}] if K{i} in A else f{i}(s))"
+            if f"a{i}" not in self.hoisted:
+                # one plain-dict lookup once the value exists; a miss creates it
+                self.hoisted.add(f"a{i}")
+                hoist += [
+                    f"{indent}try:",
+                    f"{indent}    a{i}_ = A[K{i}]",
+                    f"{indent}except KeyError:",
+                    f"{indent}    a{i}_ = f{i}(s)",
+                ]
+            return f"a{i}_"
         if hoist is not None and self.inlinable(node):
             return self.inline(node, hoist, indent)
         return f"f{i}(s)"
@@ -207,29 +170,46 @@ class _Writer:
             self.hoisted.add(f"d{i}")
             call = self.call(node, awaiting=False, hoist=None, indent=indent)
             inner = indent + "    "
+            cache = self.cache(node)
+            c = "c" if cache == self.outer else f"c{i}"  # the dependent's cache is at hand
             hoist += [
-                f"{indent}c{i} = {self.cache(node)}",
-                f"{indent}if K{i} in c{i}:",
-                f"{indent}    d{i} = c{i}[K{i}]",
+                *([] if c == "c" else [f"{indent}{c} = {cache}"]),
+                f"{indent}if K{i} in {c}:",
+                f"{indent}    d{i} = {c}[K{i}]",
                 f"{indent}else:",
                 *self._build(node, node.provider.kind, call, inner, f"d{i}"),
-                f"{inner}c{i}[K{i}] = d{i}",
+                f"{inner}{c}[K{i}] = d{i}",
             ]
         return f"d{i}"
+
+    def special(self, node: Node, arg: Arg, j: int) -> str:
+        """The expression for a parameter the container fills itself."""
+        if arg.special == "container":
+            return "C"
+        if arg.special == "scope":
+            return self.owner(node)
+        target: Any = arg.lazy
+        self.ns[f"L{node.index}_{j}"] = target.key
+        if target.level > node.level:
+            return f"ALZ(C, L{node.index}_{j})"
+        return f"LZ({self.owner(node)}, L{node.index}_{j})"
 
     def call(self, node: Node, *, awaiting: bool, hoist: list[str] | None, indent: str) -> str:
         parts: list[str] = []
         positional = True
         for j, arg in enumerate(node.args):
             dep = arg.dependency
-            if arg.node is None:
+            if arg.special is not None:
+                expr = self.special(node, arg, j)
+            elif arg.node is None:
                 if dep.positional:
                     self.ns[f"D{node.index}_{j}"] = dep.default
                     parts.append(f"D{node.index}_{j}")
                 else:
                     positional = False
                 continue
-            expr = self.arg(arg.node, awaiting=awaiting, hoist=hoist, indent=indent)
+            else:
+                expr = self.arg(arg.node, awaiting=awaiting, hoist=hoist, indent=indent)
             if positional and not dep.keyword_only:
                 parts.append(expr)
             else:
@@ -245,7 +225,6 @@ class _Writer:
         return hoist + self._build(node, kind, call, indent, "v")
 
     def _build(self, node: Node, kind: Kind, call: str, indent: str, v: str) -> list[str]:
-        prepare, fins = self.finalizers(node, indent)
         if kind in {Kind.CLASS, Kind.FACTORY}:
             return [f"{indent}{v} = {call}"]
         if kind is Kind.ASYNC_FACTORY:
@@ -256,8 +235,7 @@ class _Writer:
                 f"{indent}{v} = next(g, NOY)",
                 f"{indent}if {v} is NOY:",
                 f"{indent}    NO_YIELD(N{node.index})",
-                *prepare,
-                f"{indent}{fins}.append(g)",
+                *self.keep(node, indent, "g"),
             ]
         if kind is Kind.ASYNC_GENERATOR:
             return [
@@ -266,21 +244,18 @@ class _Writer:
                 f"{indent}    {v} = await g.__anext__()",
                 f"{indent}except StopAsyncIteration:",
                 f"{indent}    NO_YIELD(N{node.index})",
-                *prepare,
-                f"{indent}{fins}.append(g)",
+                *self.keep(node, indent, "g"),
             ]
         if kind is Kind.CONTEXT_MANAGER:
             return [
                 f"{indent}m = {call}",
                 f"{indent}{v} = m.__enter__()",
-                *prepare,
-                f"{indent}{fins}.append(m.__exit__)",
+                *self.keep(node, indent, "m.__exit__"),
             ]
         return [
             f"{indent}m = {call}",
             f"{indent}{v} = await m.__aenter__()",
-            *prepare,
-            f"{indent}{fins}.append(AEXIT(m.__aexit__))",
+            *self.keep(node, indent, "AEXIT(m.__aexit__)"),
         ]
 
     def write_sync(self, node: Node) -> None:
@@ -291,6 +266,7 @@ class _Writer:
             out.append(f"    return V{i}")
             return
         cached = node.scope is not Scope.TRANSIENT
+        self.outer = self.cache(node) if cached else None
         if cached:
             out += [f"    c = {self.cache(node)}", f"    if K{i} in c:", f"        return c[K{i}]"]
         if kind is Kind.CONTEXT:
@@ -314,34 +290,70 @@ class _Writer:
             out += [f"async def a{i}(s):", f"    return f{i}(s)"]
             return
         if node.scope is Scope.TRANSIENT:
+            self.outer = None
             out.append(f"async def a{i}(s):")
             out += [*self.build(node, "    ", awaiting=True), "    return v"]
             return
+        self.outer = self.cache(node)
         out += [
             f"async def a{i}(s):",
             f"    c = {self.cache(node)}",
             f"    if K{i} in c:",
             f"        return c[K{i}]",
             f"    t = (id(c), K{i})",
-            "    if t in PENDING:",
-            "        return await WAIT(t)",
-            "    PENDING[t] = None",
+        ]
+        if node.level < Scope.REQUEST:
+            # shared by threads that may each run an event loop: claim it under the lock
+            out += [
+                f"    w = CLAIM(t, c, K{i})",
+                "    if w is not None:",
+                "        return await w",
+                "    try:",
+                *self.build(node, "        ", awaiting=True),
+                "    except BaseException as e:",
+                "        FAILED(t, e)",
+                "        raise",
+                f"    SETTLE(t, c, K{i}, v)",
+                "    return v",
+            ]
+            return
+        out += [
+            "    if t in LOCAL:",
+            "        return await WAIT_LOCAL(t)",
+            "    LOCAL[t] = None",
             "    try:",
             *self.build(node, "        ", awaiting=True),
             "    except BaseException as e:",
-            "        FAILED(t, e)",
+            "        FAILED_LOCAL(t, e)",
             "        raise",
             f"    c[K{i}] = v",
-            "    w = PENDING.pop(t)",
+            "    w = LOCAL.pop(t)",
             "    if w is not None:",
             "        DONE(w, v)",
             "    return v",
         ]
 
 
+@dataclass
+class Compiled:
+    """The functions generated for one shape.
+
+    Attributes:
+        sync: The sync function of every key the shape can resolve.
+        asynchronous: The async function of every key the shape can resolve.
+        sync_only: The sync function of every key whose creation needs no ``await``.
+        by_cache_key: The sync functions by cache key (APP values made on a cache miss).
+    """
+
+    sync: dict[object, Factory] = field(default_factory=dict)
+    asynchronous: dict[object, Factory] = field(default_factory=dict)
+    sync_only: dict[object, Factory] = field(default_factory=dict)
+    by_cache_key: dict[object, Factory] = field(default_factory=dict)
+
+
 def compile_shape(
     env: Env, tops: Sequence[Scope], new_finalizers: Factory, kids: dict[Any, None]
-) -> tuple[dict[object, Factory], dict[object, Factory], dict[object, Factory]]:
+) -> Compiled:
     """Generate the resolution functions of the shape whose frames end at ``tops``.
 
     Args:
@@ -352,8 +364,7 @@ def compile_shape(
         kids: The container's record of open scopes entered from it.
 
     Returns:
-        The sync and async functions by every key the shape can resolve, and the sync
-        functions by cache key (used to create APP values on a cache miss).
+        The generated functions, by key.
     """
     writer = _Writer(env, tops, new_finalizers, kids)
     reachable = [n for n in env.graph.nodes if n.level <= tops[-1]]
@@ -369,13 +380,13 @@ def compile_shape(
     source = "\n".join(writer.lines) + "\n"
     code = compile(source, f"<rescope shape {'->'.join(map(str, tops))}>", "exec")
     exec(code, writer.ns)  # noqa: S102 - source generated above from the validated graph
-    sync: dict[object, Factory] = {}
-    asynchronous: dict[object, Factory] = {}
-    by_cache_key: dict[object, Factory] = {}
+    out = Compiled()
     for node in reachable:
         f, a = writer.ns[f"f{node.index}"], writer.ns[f"a{node.index}"]
         for key in node.keys:
-            sync[key] = f
-            asynchronous[key] = a
-        by_cache_key[env.cache_key(node)] = f
-    return sync, asynchronous, by_cache_key
+            out.sync[key] = f
+            out.asynchronous[key] = a
+            if not node.needs_async:
+                out.sync_only[key] = f
+        out.by_cache_key[env.cache_key(node)] = f
+    return out

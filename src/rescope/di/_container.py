@@ -1,7 +1,6 @@
 """The Container: built from registries, validated at once, resolves in APP scope."""
 
-# The container builds its scopes and reads their state directly: the hot path.
-# ruff: noqa: SLF001
+# The container builds its scopes and sets their state directly: the hot path.
 
 from __future__ import annotations
 
@@ -10,22 +9,25 @@ from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar, overload
 
-from rescope.di._codegen import Env, Factory, compile_shape
+from rescope.di._codegen import Factory, compile_shape
+from rescope.di._env import Env
 from rescope.di._export import DependencyGraph
 from rescope.di._finalize import has_async, run_async, run_sync
-from rescope.di._graph import Graph, merge_providers
+from rescope.di._graph import SPECIAL_KEYS, Graph, merge_providers
+from rescope.di._lazy import CURRENT
 from rescope.di._override import Override, OverrideKey
-from rescope.di._providers import Provider, make_provider, value_provider
+from rescope.di._providers import Kind, Provider, make_provider, value_provider
 from rescope.di._registry import Registry
 from rescope.di._scope import Scope
 from rescope.di._scoped import (
     ClosedShape,
+    OpenScope,
     ScopedContainer,
     Shape,
+    TrackedScope,
     async_error_for,
     enter_shape,
     new_finalizers,
-    new_object,
 )
 from rescope.exceptions import (
     AsyncFinalizerError,
@@ -51,7 +53,12 @@ class Resolve(Protocol):
 
 
 class _AppCache(dict[Any, Any]):
-    """APP values by key; a miss creates the value (``Container.get`` is its ``__getitem__``)."""
+    """APP values by requested key, for ``Container.get`` (its ``__getitem__``).
+
+    A miss creates the value, or finds it in the APP cache the generated code fills (a
+    plain dict: subscripting a dict subclass from generated code would be slower).
+    Emptied whenever the graph changes (overrides) or the container closes.
+    """
 
     __slots__ = ("miss",)
 
@@ -91,11 +98,13 @@ class Container:
         self._by_key: dict[object, Provider] = merge_providers(p for r in registries for p in r)
         graph = Graph(self._by_key)
         self._lock = threading.RLock()
-        self._cache = _AppCache(self._miss)
+        self._cache: dict[Any, Any] = {}
+        self._memo = _AppCache(self._miss)
+        self._memoizable: set[object] = set()
         self._fin: list[Any] = []
         self._kids: dict[ScopedContainer, None] = {}
         self._closed = False
-        self._env = Env(graph, self._cache, self._fin, self._lock)
+        self._env = Env(graph, self._cache, self._fin, self._lock, self)
         self._builders: dict[object, Factory] = {}
         self._shapes: list[Shape] = []
         self._overrides: list[Override] = []
@@ -104,7 +113,8 @@ class Container:
         self._s: Shape | ClosedShape = self._root
         if context:
             self._cache.update(self._root.checked_context(context))
-        self.get = self._cache.__getitem__
+        self._settle_env()
+        self.get = self._memo.__getitem__
 
     # --- resolution ---------------------------------------------------------------------
 
@@ -115,17 +125,33 @@ class Container:
         return shape
 
     def _compile(self, shape: Shape) -> None:
-        sync, asynchronous, by_cache_key = compile_shape(
-            self._env, shape.tops, new_finalizers, self._kids
-        )
-        shape.graph = self._env.graph
-        shape.context_keys = shape.declared_context(self._env.graph)
+        compiled = compile_shape(self._env, shape.tops, new_finalizers, self._kids)
+        graph = self._env.graph
+        shape.graph = graph
+        shape.context_keys = shape.declared_context(graph)
         shape.f.clear()
-        shape.f.update(sync)
+        shape.f.update(compiled.sync)
         shape.af.clear()
-        shape.af.update(asynchronous)
+        shape.af.update(compiled.asynchronous)
+        shape.sa.clear()
+        shape.sa.update(compiled.sync_only)
+        shape.track = graph.ambient
+        shape.cls = TrackedScope if graph.ambient else OpenScope
         if len(shape.tops) == 1:
-            self._builders = by_cache_key
+            self._builders = compiled.by_cache_key
+
+    def _settle_env(self) -> None:
+        """Cache ready values and note which keys ``get`` may remember (a new env)."""
+        env = self._env
+        self._memo.clear()
+        self._memoizable = set()
+        for node in env.graph.nodes:
+            if node.provider.kind is Kind.VALUE:
+                self._cache[env.cache_key(node)] = node.provider.source
+            elif not node.is_cached:
+                continue
+            self._memoizable.add(env.cache_key(node))
+            self._memoizable.update(node.keys)
 
     def _child_shape(self, parent: Shape, scope: Scope) -> Shape:
         with self._lock:
@@ -140,19 +166,22 @@ class Container:
             raise ClosedError("container")
         build = self._builders.get(key)
         if build is not None:
-            return build(None)
-        factory = self._root.f[key]
-        try:
-            value = factory(None)
-        except AsyncProviderError:
-            raise async_error_for(self._env.graph, key) from None
-        node = self._env.graph.by_key[key]
-        if node.is_cached and key not in self._remap:
-            self._cache[key] = value
+            value = build(None)
+        else:
+            try:
+                build = self._root.f[key]
+            except KeyError:
+                raise self._root.missing(key) from None
+            try:
+                value = build(None)
+            except AsyncProviderError:
+                raise async_error_for(self._env.graph, key) from None
+        if key in self._memoizable:
+            self._memo[key] = value
         return value
 
     def _get_remapped(self, service: Any, /) -> Any:
-        return self._cache[self._remap.get(service, service)]
+        return self._memo[self._remap.get(service, service)]
 
     @overload
     def aget(self, service: type[T], /) -> Coroutine[Any, Any, T]: ...
@@ -174,7 +203,10 @@ class Container:
         """
         if self._closed:
             raise ClosedError("container")
-        resolve: Callable[[Any], Coroutine[Any, Any, Any]] = self._root.af[service]
+        try:
+            resolve: Callable[[Any], Coroutine[Any, Any, Any]] = self._root.af[service]
+        except KeyError:
+            raise self._root.missing(service) from None
         return resolve(None)
 
     def scope(self, scope: Scope, /, context: Mapping[Any, Any] | None = None) -> ScopedContainer:
@@ -197,12 +229,15 @@ class Container:
             shape = self._s.children[scope]
         except KeyError:
             shape = enter_shape(self, scope)
-        child = new_object(ScopedContainer)
+        cls = shape.cls  # an attribute load, then a call: LOAD_METHOD would not specialize
+        child = cls()
         child._p = self
         child._s = shape
         child._c = shape.checked_context(context) if context else {}
         child._fin = None
         child._kids = None
+        if shape.track:
+            CURRENT.set(child)
         return child
 
     # --- overrides ----------------------------------------------------------------------
@@ -264,7 +299,7 @@ class Container:
             affected = graph.dependents(replaced)
             old = self._env
             key_of = {n.provider: old.key_of.get(n.provider, n.key) for n in old.graph.nodes}
-            env = Env(graph, self._cache, self._fin, self._lock)
+            env = Env(graph, self._cache, self._fin, self._lock, self)
             for node in graph.nodes:
                 if node in affected:
                     env.key_of[node.provider] = OverrideKey(node.key)
@@ -284,7 +319,8 @@ class Container:
             }
             for shape in self._shapes:
                 self._compile(shape)
-            self.get = self._get_remapped if self._remap else self._cache.__getitem__
+            self._settle_env()
+            self.get = self._get_remapped if self._remap else self._memo.__getitem__
 
     def _pop(self, override: Override) -> list[Any]:
         with self._lock:
@@ -299,10 +335,12 @@ class Container:
                 self._env, self._remap = override.saved
             for key in override.created:
                 self._cache.pop(key, None)
+            self._memo.clear()
             if not self._closed:
                 for shape in self._shapes:
                     self._compile(shape)
-                self.get = self._get_remapped if self._remap else self._cache.__getitem__
+                self._settle_env()
+                self.get = self._get_remapped if self._remap else self._memo.__getitem__
             return override.finalizers
 
     # --- graph --------------------------------------------------------------------------
@@ -323,10 +361,12 @@ class Container:
         self._s = self._root.closed
         self.get = self._get_closed
         self._builders = {}
+        self._memo.clear()
         for shape in self._shapes:
             shape.dead = True
             shape.f.clear()
             shape.af.clear()
+            shape.sa.clear()
 
     def _get_closed(self, service: Any, /) -> Any:
         del service
@@ -399,3 +439,6 @@ class Container:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<Container {len(self._env.graph.nodes)} providers {state}>"
+
+
+SPECIAL_KEYS[Container] = "container"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import AsyncGeneratorType, GeneratorType
 from typing import Any
 
-from rescope.di._codegen import AsyncExit
+from rescope.di._env import AsyncExit
 from rescope.exceptions import ContainerError
 
 __all__ = ["has_async", "run_async", "run_sync", "yielded_twice"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from rescope.di._lazy import lazy_target
 from rescope.di._providers import NO_DEFAULT, Dependency, Kind, Provider
 from rescope.di._scope import Scope
 from rescope.exceptions import (
@@ -12,17 +13,32 @@ from rescope.exceptions import (
     DuplicateRegistrationError,
     MissingDependencyError,
     ScopeViolationError,
+    UnresolvableParameterError,
+    _qualified_name,
 )
 
-__all__ = ["Arg", "Graph", "Node", "merge_providers"]
+__all__ = ["SPECIAL_KEYS", "Arg", "Graph", "Node", "merge_providers"]
+
+SPECIAL_KEYS: dict[object, str] = {}
+"""Keys the container fills itself when nothing registers them: ``Container`` -> "container",
+``ScopedContainer`` -> "scope" (filled in by the modules defining them)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Arg:
-    """A provider parameter and the node that fills it (None: the default is used)."""
+    """A provider parameter and what fills it.
+
+    Attributes:
+        dependency: The parameter.
+        node: The node that fills it; None when the default is used or ``special`` is set.
+        special: "container", "scope" (the scope the dependent lives in) or "lazy".
+        lazy: For "lazy", the node the injected :class:`Lazy` resolves when called.
+    """
 
     dependency: Dependency
     node: Node | None
+    special: str | None = None
+    lazy: Node | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -115,12 +131,48 @@ class Graph:
         self.order: list[Node] = self._topological_order()
         for node in self.order:
             self._settle(node)
+        # whether a lazy resolves from the current scope (entered scopes must track it)
+        self.ambient = any(
+            arg.lazy.level > node.level
+            for node in self.nodes
+            for arg in node.args
+            if arg.lazy is not None
+        )
 
     def _arg(self, node: Node, dep: Dependency) -> Arg:
         target = self.by_key.get(dep.key) or self.by_key.get(dep.fallback)
-        if target is None and dep.default is NO_DEFAULT:
+        if target is not None:
+            return Arg(dep, target)
+        special = SPECIAL_KEYS.get(dep.fallback)
+        if special == "scope":
+            self._check_scope_param(node, dep)
+            return Arg(dep, None, special)
+        if special is not None:
+            return Arg(dep, None, special)
+        deferred = lazy_target(dep.fallback)
+        lazy = None if deferred is None else self.by_key.get(deferred)
+        if lazy is not None:
+            return Arg(dep, None, "lazy", lazy)
+        if deferred is not None and dep.default is NO_DEFAULT:
+            raise MissingDependencyError(node.key, dependency=deferred, parameter=dep.name)
+        if dep.default is NO_DEFAULT:
             raise MissingDependencyError(node.key, dependency=dep.fallback, parameter=dep.name)
-        return Arg(dep, target)
+        return Arg(dep, None)
+
+    @staticmethod
+    def _check_scope_param(node: Node, dep: Dependency) -> None:
+        scope = node.provider.scope
+        if scope is not Scope.APP and scope is not Scope.TRANSIENT:
+            return
+        name = _qualified_name(node.key).rsplit(".", 1)[-1]
+        raise UnresolvableParameterError(
+            node.provider.source,
+            parameter=dep.name,
+            reason=f"a ScopedContainer is the entered scope a service lives in, and a {scope}"
+            " service lives in none",
+            hint=f"annotating it `Container` (the container itself), or register `{name}`"
+            " with the scope whose ScopedContainer it needs (scope=Scope.REQUEST).",
+        )
 
     def _topological_order(self) -> list[Node]:
         order: list[Node] = []

@@ -10,8 +10,8 @@ from rescope.di._providers import Provider
 from rescope.exceptions import CleanupError, _qualified_name
 
 if TYPE_CHECKING:  # only for annotations the container never reads
-    from rescope.di._codegen import Env
     from rescope.di._container import Container
+    from rescope.di._env import Env
 
 __all__ = ["Override", "OverrideKey"]
 

@@ -254,12 +254,33 @@ def _check_keys(source: object, keys: tuple[object, ...]) -> None:
             ) from None
 
 
+def _entered_kind(source: object, made: object) -> Kind:
+    """The kind of a provider registered with ``enter=True`` whose values are ``made``.
+
+    Raises:
+        RegistrationError: When ``made`` is not a (sync or async) context manager class.
+    """
+    if isinstance(made, type) and hasattr(made, "__aenter__") and hasattr(made, "__aexit__"):
+        return Kind.ASYNC_CONTEXT_MANAGER
+    if isinstance(made, type) and hasattr(made, "__enter__") and hasattr(made, "__exit__"):
+        return Kind.CONTEXT_MANAGER
+    raise RegistrationError(
+        f"`{_qualified_name(source)}` is registered with enter=True, but"
+        f" `{_qualified_name(made)}` is not a context manager class (it has neither"
+        " `__enter__`/`__exit__` nor `__aenter__`/`__aexit__`), so there is nothing to enter.",
+        provider=source,
+        hint="registering it without enter=True, or register a generator that yields the"
+        " value and cleans up after the yield.",
+    )
+
+
 def make_provider(
     source: object,
     *,
     scope: Scope,
     provides: object = None,
     override: bool = False,
+    enter: bool = False,
 ) -> Provider:
     """Turn a class or a function into a :class:`Provider`.
 
@@ -268,9 +289,13 @@ def make_provider(
         scope: The scope its values live in.
         provides: The key or keys it provides; by default the class or the return annotation.
         override: Whether it may replace an earlier registration of the same keys.
+        enter: Enter the made object as a context manager (``__aenter__`` when the class
+            has it, else ``__enter__``); the value is what entering returns and exiting
+            is its finalizer.
 
     Raises:
-        RegistrationError: When ``source`` is not callable, provides nothing or provides None.
+        RegistrationError: When ``source`` is not callable, provides nothing or provides
+            None, or ``enter=True`` is given for something that cannot be entered.
     """
     if type(scope) is not Scope:
         raise RegistrationError(
@@ -281,7 +306,8 @@ def make_provider(
     if isinstance(source, type):
         keys = _as_tuple(provides) if provides is not None else (source,)
         _check_keys(source, keys)
-        return Provider(keys, source, Kind.CLASS, scope, override)
+        kind = _entered_kind(source, source) if enter else Kind.CLASS
+        return Provider(keys, source, kind, scope, override)
     if not callable(source):
         raise RegistrationError(
             f"{source!r} is not callable, so it cannot make a service.",
@@ -307,6 +333,17 @@ def make_provider(
         kind, key = _unwrap_return(kind, annotation)
         keys = (key,)
     _check_keys(source, keys)
+    if enter:
+        if kind is not Kind.FACTORY:
+            raise RegistrationError(
+                f"`{_qualified_name(source)}` is a {kind.value} provider, and enter=True"
+                " applies to classes and sync factory functions only: this provider already"
+                " says how its value is made and finalized.",
+                provider=source,
+                hint="registering it without enter=True (an async factory of a context"
+                " manager: an async generator that enters it and yields the value).",
+            )
+        kind = _entered_kind(source, _return_key(described))
     return Provider(keys, source, kind, scope, override)
 
 

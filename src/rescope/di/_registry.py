@@ -40,6 +40,7 @@ class Registry:
         scope: Scope = Scope.APP,
         provides: object = None,
         override: bool = False,
+        enter: bool = False,
     ) -> None:
         """Register a class or a factory.
 
@@ -48,18 +49,27 @@ class Registry:
         code after ``yield`` runs when the scope closes) or a ``@contextmanager`` function.
         It provides its return annotation (``Iterator[T]`` provides ``T``).
 
+        A class that is itself a context manager (a client with ``__enter__``/``__exit__``
+        or ``__aenter__``/``__aexit__``) is only entered when asked: ``enter=True``.
+
         Args:
             provider: The class or function.
             scope: The scope its values live in (default APP: one per container).
             provides: The key, or a list of keys, to provide instead of the class or the
                 return annotation: bind an implementation to its interfaces.
             override: Replace an earlier registration of the same keys.
+            enter: Enter the made object (``__aenter__`` when its class has one, else
+                ``__enter__``), provide what entering returns, and exit it when the scope
+                closes. For classes and sync factories whose return type is such a class.
 
         Raises:
-            RegistrationError: When the provider is not callable or provides nothing usable.
+            RegistrationError: When the provider is not callable, provides nothing usable
+                or cannot be entered.
             DuplicateRegistrationError: When a key is already registered here.
         """
-        self._append(make_provider(provider, scope=scope, provides=provides, override=override))
+        self._append(
+            make_provider(provider, scope=scope, provides=provides, override=override, enter=enter)
+        )
 
     @overload
     def provide(self, func: F, /) -> F: ...
@@ -73,6 +83,7 @@ class Registry:
         scope: Scope = Scope.APP,
         provides: object = None,
         override: bool = False,
+        enter: bool = False,
     ) -> Callable[[F], F]: ...
 
     def provide(
@@ -83,6 +94,7 @@ class Registry:
         scope: Scope = Scope.APP,
         provides: object = None,
         override: bool = False,
+        enter: bool = False,
     ) -> F | Callable[[F], F]:
         """Register the decorated class or function, as :meth:`add` does; return it unchanged.
 
@@ -94,13 +106,14 @@ class Registry:
             scope: The scope its values live in.
             provides: The key or keys to provide instead of the return annotation.
             override: Replace an earlier registration of the same keys.
+            enter: Enter the made object as a context manager (see :meth:`add`).
 
         Raises:
             RegistrationError: When the function cannot be registered.
         """
 
         def decorate(target: F) -> F:
-            self.add(target, scope=scope, provides=provides, override=override)
+            self.add(target, scope=scope, provides=provides, override=override, enter=enter)
             return target
 
         return decorate if func is None else decorate(func)

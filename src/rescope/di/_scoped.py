@@ -10,9 +10,11 @@ from collections.abc import Callable, Coroutine, Mapping
 from types import AsyncGeneratorType, GeneratorType, TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
-from rescope.di._codegen import AsyncExit, Factory
+from rescope.di._codegen import Factory
+from rescope.di._env import AsyncExit
 from rescope.di._finalize import run_async, run_sync, yielded_twice
-from rescope.di._graph import Graph
+from rescope.di._graph import SPECIAL_KEYS, Graph
+from rescope.di._lazy import CURRENT
 from rescope.di._scope import Scope
 from rescope.exceptions import (
     AsyncFinalizerError,
@@ -31,63 +33,40 @@ if TYPE_CHECKING:  # only for annotations the container never reads
 
 __all__ = [
     "ClosedShape",
+    "OpenScope",
     "ScopedContainer",
     "Shape",
+    "TrackedScope",
     "async_error_for",
     "enter_shape",
     "new_finalizers",
-    "new_object",
     "register",
 ]
 
 T = TypeVar("T")
-new_object = object.__new__
 _DONE: Any = object()
-
-
-class _Factories(dict[object, Factory]):
-    """A shape's functions by key; a miss explains why the key cannot be resolved here."""
-
-    __slots__ = ("shape",)
-
-    def __init__(self, shape: Shape) -> None:
-        super().__init__()
-        self.shape = shape
-
-    def __missing__(self, key: object) -> Factory:
-        shape = self.shape
-        if shape.dead:
-            raise ClosedError("container")
-        node = shape.graph.by_key.get(key)
-        if node is None:
-            raise UnknownServiceError(key)
-        raise ScopeNotActiveError(key, scope=node.level, current=shape.scope)
-
-
-class _Closed(dict[object, Factory]):
-    """Stands in for a closed scope's functions: every lookup says it is closed."""
-
-    __slots__ = ("what",)
-
-    def __init__(self, what: str) -> None:
-        super().__init__()
-        self.what = what
-
-    def __missing__(self, key: object) -> Factory:
-        raise ClosedError(self.what)
 
 
 class ClosedShape:
     """What a closed scope points at instead of its shape: every use says it is closed."""
 
-    __slots__ = ("af", "children", "closed", "f", "scope")
-    is_closed = True
+    __slots__ = ("af", "children", "closed", "dead", "f", "is_closed", "sa", "scope", "what")
 
     def __init__(self, scope: Scope, what: str) -> None:
         self.scope = scope
-        self.f = self.af = _Closed(what)
+        self.what = what
+        self.is_closed = True
+        self.dead = False
+        self.f: dict[object, Factory] = {}
+        self.af: dict[object, Factory] = {}
+        self.sa: dict[object, Factory] = {}
         self.children: dict[Scope, Shape] = {}
         self.closed = self
+
+    def missing(self, key: object) -> Exception:
+        """The error for resolving anything in a closed scope."""
+        del key
+        return ClosedError(self.what)
 
 
 class Shape:
@@ -98,21 +77,48 @@ class Shape:
         tops: For each frame, APP first, the shortest-lived scope it covers.
     """
 
-    __slots__ = ("af", "children", "closed", "context_keys", "dead", "f", "graph", "scope", "tops")
-    is_closed = False
+    __slots__ = (
+        "af",
+        "children",
+        "closed",
+        "cls",
+        "context_keys",
+        "dead",
+        "f",
+        "graph",
+        "is_closed",
+        "sa",
+        "scope",
+        "tops",
+        "track",
+    )
 
     def __init__(self, graph: Graph, tops: tuple[Scope, ...]) -> None:
         self.tops = tops
         self.scope = tops[-1]
         self.graph = graph
         self.dead = False
-        self.f = _Factories(self)
-        self.af = _Factories(self)
+        self.is_closed = False
+        # plain dicts: subscripting a dict subclass goes through a slower generic path
+        self.f: dict[object, Factory] = {}
+        self.af: dict[object, Factory] = {}
+        self.sa: dict[object, Factory] = {}
+        self.cls: type[ScopedContainer] = OpenScope
+        self.track = False
         self.children: dict[Scope, Shape] = {}
         self.closed = ClosedShape(
             self.scope, "container" if len(tops) == 1 else f"scope {self.scope}"
         )
         self.context_keys = self.declared_context(graph)
+
+    def missing(self, key: object) -> Exception:
+        """The error for a key this shape has no function for: unknown, or shorter-lived."""
+        if self.dead:
+            return ClosedError("container")
+        node = self.graph.by_key.get(key)
+        if node is None:
+            return UnknownServiceError(key)
+        return ScopeNotActiveError(key, scope=node.level, current=self.scope)
 
     def declared_context(self, graph: Graph) -> frozenset[object]:
         """The context keys that entering this shape's innermost scope may pass."""
@@ -150,7 +156,7 @@ def enter_shape(parent: Container | ScopedContainer, scope: Scope) -> Shape:
     """
     current: Any = parent._s
     if current.is_closed or current.dead:  # a ClosedShape, or a shape of a closed container
-        raise ClosedError(current.closed.f.what)
+        raise ClosedError(current.closed.what)
     if type(scope) is not Scope or scope is Scope.TRANSIENT or scope <= current.scope:
         raise InvalidScopeError(
             f"cannot enter {scope!r} from scope {current.scope}: a scope is entered from a"
@@ -160,7 +166,7 @@ def enter_shape(parent: Container | ScopedContainer, scope: Scope) -> Shape:
             f" scope shorter-lived than {current.scope} here.",
         )
     owner: Any = parent
-    while type(owner) is ScopedContainer:
+    while isinstance(owner, ScopedContainer):
         owner = owner._p
     return owner._child_shape(current, scope)  # type: ignore[no-any-return]
 
@@ -184,7 +190,7 @@ def register(scope: ScopedContainer) -> None:
         elif node in kids:
             return
         kids[node] = None
-        if type(parent) is not ScopedContainer:
+        if not isinstance(parent, ScopedContainer):
             return
         node = parent
 
@@ -204,17 +210,20 @@ class ScopedContainer:
     it as a (sync or async) context manager so it closes, or call :meth:`close`. Entering
     a scope more than one level down (REQUEST straight from APP) covers the levels in
     between: their services live and die with this scope.
+
+    A provider that needs the scope its service lives in asks for it by type
+    (``scope: ScopedContainer``); ``Container`` gives the container itself.
     """
 
     __slots__ = ("_c", "_fin", "_kids", "_p", "_s")
 
-    # Set by ``Container.scope`` / ``ScopedContainer.scope``, which build the object with
-    # ``object.__new__`` and plain attribute stores: an ``__init__`` call costs a third of
-    # entering a scope.
+    # Set by ``Container.scope`` / ``ScopedContainer.scope``, which create an ``OpenScope``
+    # (no ``__init__`` to run) and store these directly: an ``__init__`` call costs a
+    # third of entering a scope.
     _p: Container | ScopedContainer
     _s: Shape | ClosedShape
     _c: dict[Any, Any]
-    _fin: list[Any] | None
+    _fin: Any  # None, one finalizer, or a list of them (oldest first)
     _kids: dict[ScopedContainer, None] | None
 
     def __init__(self) -> None:
@@ -232,7 +241,7 @@ class ScopedContainer:
     def closed(self) -> bool:
         """Whether the scope was closed (or its container was)."""
         shape = self._s
-        return shape.is_closed or shape.dead  # type: ignore[union-attr]
+        return shape.is_closed or shape.dead
 
     @overload
     def get(self, service: type[T], /) -> T: ...
@@ -253,7 +262,11 @@ class ScopedContainer:
             ClosedError: When the scope is closed.
         """
         try:
-            return self._s.f[service](self)
+            make = self._s.f[service]
+        except KeyError:
+            raise self._s.missing(service) from None
+        try:
+            return make(self)
         except AsyncProviderError:
             shape = self._s
             if shape.is_closed:
@@ -261,11 +274,11 @@ class ScopedContainer:
             raise async_error_for(shape.graph, service) from None  # type: ignore[union-attr]
 
     @overload
-    def aget(self, service: type[T], /) -> Coroutine[Any, Any, T]: ...
+    async def aget(self, service: type[T], /) -> T: ...
     @overload
-    def aget(self, service: Any, /) -> Coroutine[Any, Any, Any]: ...
+    async def aget(self, service: Any, /) -> Any: ...
 
-    def aget(self, service: Any, /) -> Coroutine[Any, Any, Any]:
+    async def aget(self, service: Any, /) -> Any:
         """Resolve ``service``, awaiting async providers: ``await scope.aget(Service)``.
 
         Concurrent first resolutions of a cached service from many tasks create it once.
@@ -279,8 +292,15 @@ class ScopedContainer:
             MissingContextError: When it needs a context value that was not passed.
             ClosedError: When the scope is closed.
         """
-        resolve: Callable[[Any], Coroutine[Any, Any, Any]] = self._s.af[service]
-        return resolve(self)
+        shape = self._s
+        make = shape.sa.get(service)  # a miss is common here: no exception for it
+        if make is not None:  # nothing to await on the way: no second coroutine
+            return make(self)
+        try:
+            resolve: Callable[[Any], Coroutine[Any, Any, Any]] = shape.af[service]
+        except KeyError:
+            raise shape.missing(service) from None
+        return await resolve(self)
 
     def scope(
         self, scope: Scope, /, *, context: Mapping[Any, Any] | None = None
@@ -300,13 +320,16 @@ class ScopedContainer:
             shape = self._s.children[scope]
         except KeyError:
             shape = enter_shape(self, scope)
-        child = new_object(ScopedContainer)
+        cls = shape.cls
+        child = cls()
         child._p = self
         child._s = shape
         child._c = shape.checked_context(context) if context else {}
         child._fin = None
         child._kids = None
         register(child)
+        if shape.track:
+            CURRENT.set(child)
         return child
 
     def _detach(self) -> None:
@@ -314,6 +337,15 @@ class ScopedContainer:
         kids = self._p._kids
         if kids:
             kids.pop(self, None)
+
+    def _finalizers(self) -> list[Any]:
+        """The finalizers as a list (a scope keeps a single one without a list)."""
+        fins = self._fin
+        if fins is None:
+            return []
+        if type(fins) is not list:
+            fins = self._fin = [fins]
+        return fins
 
     def _open_kids(self) -> list[ScopedContainer]:
         kids = self._kids
@@ -337,7 +369,7 @@ class ScopedContainer:
         if shape.is_closed:
             return
         errors = self._close_kids(exc) if self._kids else []
-        fins = self._fin
+        fins = self._finalizers()
         if fins:
             for fin in fins:
                 if type(fin) is AsyncGeneratorType or type(fin) is AsyncExit:
@@ -378,7 +410,7 @@ class ScopedContainer:
             except CleanupError as group:
                 errors.extend(group.exceptions)
         self._detach()
-        fins = self._fin
+        fins = self._finalizers()
         if fins:
             errors += await run_async(fins, exc)
         if errors:
@@ -390,17 +422,16 @@ class ScopedContainer:
     def __exit__(
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        fins = self._fin
-        if fins is None:
+        gen = self._fin
+        if gen is None:
             self._s = self._s.closed
-        elif exc is None and not self._kids and len(fins) == 1 and type(fins[0]) is GeneratorType:
-            # the common case, inlined: one generator provider and nothing else to close
+        elif exc is None and type(gen) is GeneratorType and not self._kids:
+            # the common case, inlined: one generator provider and nothing else to close (a
+            # closed scope keeps its finalizers in a list, so this one is open)
             shape = self._s
-            if shape.is_closed:
-                return
             self._s = shape.closed
+            self._fin = None
             del self._p._kids[self]  # type: ignore[union-attr]
-            gen = fins.pop()
             try:
                 if next(gen, _DONE) is _DONE:
                     return
@@ -418,21 +449,15 @@ class ScopedContainer:
     async def __aexit__(
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        fins = self._fin
-        if fins is None:
+        gen = self._fin
+        if gen is None:
             self._s = self._s.closed
-        elif (
-            exc is None
-            and not self._kids
-            and len(fins) == 1
-            and type(fins[0]) is AsyncGeneratorType
-            and not self._s.is_closed
-        ):
+        elif exc is None and type(gen) is AsyncGeneratorType and not self._kids:
             # the common case, inlined: one async generator provider and nothing else
             shape = self._s
             self._s = shape.closed
+            self._fin = None
             del self._p._kids[self]  # type: ignore[union-attr]
-            gen = fins.pop()
             try:
                 if await anext(gen, _DONE) is _DONE:
                     return
@@ -447,3 +472,49 @@ class ScopedContainer:
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<ScopedContainer {self._s.scope} {state}>"
+
+
+class OpenScope(ScopedContainer):
+    """The class entered scopes are made of: no ``__init__`` runs when one is created."""
+
+    __slots__ = ()
+    __init__ = object.__init__
+
+
+class TrackedScope(OpenScope):
+    """An entered scope that is the current one for lazies until it closes.
+
+    Used only by containers in which a lazy resolves from the current scope.
+    """
+
+    __slots__ = ()
+
+    def _untrack(self) -> None:
+        if CURRENT.get() is self:
+            parent = self._p
+            CURRENT.set(parent if isinstance(parent, ScopedContainer) else None)
+
+    def close(self, exc: BaseException | None = None) -> None:
+        """Close the scope; see :meth:`ScopedContainer.close`."""
+        self._untrack()
+        super().close(exc)
+
+    async def aclose(self, exc: BaseException | None = None) -> None:
+        """Close the scope, awaiting async finalizers; see :meth:`ScopedContainer.aclose`."""
+        self._untrack()
+        await super().aclose(exc)
+
+    def __exit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._untrack()
+        super().__exit__(et, exc, tb)
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._untrack()
+        await super().__aexit__(et, exc, tb)
+
+
+SPECIAL_KEYS[ScopedContainer] = "scope"
