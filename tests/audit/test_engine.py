@@ -202,3 +202,14 @@ def test_audit_never_runs_the_code(tmp_path: Path) -> None:
     run_audit([tmp_path], AuditConfig(use_cache=False))
     assert not marker.exists()
     assert os.listdir(tmp_path) == ["app"]  # noqa: PTH208
+
+
+def test_generated_code_nested_too_deeply_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    """A file whose nesting exhausts the parser is RS001 with a reason; other files are audited."""
+    deep = "def f():\n    return g" + "+g" * 60_000 + "\n"
+    write_tree(tmp_path, {"app/auth.py": SERVICE, "app/generated.py": deep})
+    result = run_audit([tmp_path], AuditConfig(use_cache=False))
+    (problem,) = [f for f in result.findings if f.rule == "RS001"]
+    assert problem.path == "app/generated.py"
+    assert "nested too deeply" in problem.message
+    assert _rules(result, "RS101") == [("app/auth.py", 6)]

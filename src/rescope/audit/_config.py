@@ -9,12 +9,24 @@ from pathlib import Path
 
 from rescope.exceptions import ConfigurationError
 
-__all__ = ["DEFAULT_MAX_FILE_SIZE", "AuditConfig", "find_pyproject", "load_config"]
+__all__ = ["BLOCKING_RULE", "DEFAULT_MAX_FILE_SIZE", "AuditConfig", "find_pyproject", "load_config"]
 
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
 _KNOWN_KEYS = frozenset(
-    {"exclude", "select", "ignore", "max-file-size", "respect-gitignore", "rules", "fail-on"}
+    {
+        "blocking",
+        "exclude",
+        "fail-on",
+        "ignore",
+        "max-file-size",
+        "migrate",
+        "respect-gitignore",
+        "rules",
+        "select",
+    }
 )
+#: The rule that reads ``[tool.rescope.blocking]`` (as its ``blocking`` option).
+BLOCKING_RULE = "RS401"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +44,7 @@ class AuditConfig:
         use_cache: Read and write ``.rescope_cache/``.
         cache_dir: Where the cache lives; ``<root>/.rescope_cache`` when ``None``.
         jobs: Worker processes for parsing; ``None`` means one per core.
+        migrate: ``[tool.rescope.migrate]`` as written, for ``rescope migrate`` to read.
     """
 
     exclude: tuple[str, ...] = ()
@@ -44,6 +57,7 @@ class AuditConfig:
     use_cache: bool = True
     cache_dir: Path | None = None
     jobs: int | None = None
+    migrate: Mapping[str, object] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> AuditConfig:
         """Return a copy with the given fields replaced (``None`` values are ignored)."""
@@ -112,7 +126,7 @@ def load_config(
     if not isinstance(section, dict):
         raise ConfigurationError("[tool.rescope] must be a table.", setting="tool.rescope")
     for key in section:
-        if key not in _KNOWN_KEYS and key != "blocking":
+        if key not in _KNOWN_KEYS:
             raise ConfigurationError(
                 f"[tool.rescope] has an unknown setting `{key}` ({pyproject}).",
                 setting=f"tool.rescope.{key}",
@@ -141,15 +155,63 @@ def load_config(
             setting="fail-on",
             hint='`fail-on = "medium"` in [tool.rescope].',
         )
+    migrate = section.get("migrate", {})
+    if not isinstance(migrate, dict):
+        raise ConfigurationError(
+            "[tool.rescope.migrate] must be a table.", setting="tool.rescope.migrate"
+        )
     return AuditConfig(
+        migrate=migrate,
         exclude=_strings(section.get("exclude", []), "exclude"),
         select=select,
         ignore=ignore,
         max_file_size=size,
         respect_gitignore=gitignore,
-        rule_options=_rule_options(section.get("rules", {}), known_rules),
+        rule_options=_with_blocking(
+            _rule_options(section.get("rules", {}), known_rules),
+            section.get("blocking"),
+            known_rules,
+        ),
         fail_on=fail_on,
     )
+
+
+def _blocking_table(raw: object, setting: str) -> dict[str, str | bool]:
+    if not isinstance(raw, dict):
+        raise ConfigurationError(
+            f"[{setting}] must be a table of name pattern = suggestion.",
+            setting=setting,
+            hint=f'[{setting}]\n"mylib.slow_call" = "`await mylib.fast_call()`"',
+        )
+    for pattern, suggestion in raw.items():
+        if not isinstance(suggestion, str) and suggestion is not False:
+            raise ConfigurationError(
+                f"[{setting}] maps {pattern!r} to {suggestion!r}: the value must be the "
+                "suggestion to show (a string), or false to drop a default pattern.",
+                setting=f"{setting}.{pattern}",
+                hint=f'"{pattern}" = "what to call instead"',
+            )
+    return dict(raw)
+
+
+def _with_blocking(
+    options: dict[str, dict[str, object]],
+    raw: object,
+    known_rules: Mapping[str, Mapping[str, object]],
+) -> dict[str, dict[str, object]]:
+    """Merge ``[tool.rescope.blocking]`` into the blocking rule's ``blocking`` option."""
+    configured = options.get(BLOCKING_RULE, {}).get("blocking")
+    if configured is None and raw is None:
+        return options
+    if BLOCKING_RULE not in known_rules:
+        return options
+    table: dict[str, str | bool] = {}
+    if configured is not None:
+        table.update(_blocking_table(configured, f"tool.rescope.rules.{BLOCKING_RULE}.blocking"))
+    if raw is not None:
+        table.update(_blocking_table(raw, "tool.rescope.blocking"))
+    options.setdefault(BLOCKING_RULE, {})["blocking"] = table
+    return options
 
 
 def _rule_options(

@@ -44,6 +44,7 @@ class SourceFile:
     module: str
     is_package: bool
     size: int
+    mtime_ns: int = 0
 
 
 @dataclass(slots=True)
@@ -61,22 +62,32 @@ def module_name(path: Path, root: Path) -> tuple[str, bool]:
     The module is the path below ``root`` (without a leading ``src/``), prefixed with the
     packages that contain ``root`` itself when ``root`` is inside a package.
     """
-    is_package = path.name == "__init__.py"
     try:
         rel = path.relative_to(root)
     except ValueError:
         rel = Path(path.name)
-    parts = list(rel.parent.parts)
-    if not is_package:
-        parts.append(path.stem)
-    if len(parts) > 1 and parts[0] in {"src", "lib"}:
-        parts = parts[1:]
+    return _module(rel.parts, _package_prefix(root))
+
+
+def _package_prefix(root: Path) -> list[str]:
+    """The packages that contain ``root`` (outermost first)."""
     prefix: list[str] = []
     directory = root
     while (directory / "__init__.py").is_file() and directory != directory.parent:
         prefix.append(directory.name)
         directory = directory.parent
-    return ".".join([*reversed(prefix), *parts]), is_package
+    return prefix[::-1]
+
+
+def _module(rel_parts: Sequence[str], prefix: list[str]) -> tuple[str, bool]:
+    name = rel_parts[-1]
+    is_package = name == "__init__.py"
+    parts = list(rel_parts[:-1])
+    if not is_package:
+        parts.append(name[:-3] if name.endswith(".py") else name.rpartition(".")[0] or name)
+    if len(parts) > 1 and parts[0] in {"src", "lib"}:
+        parts = parts[1:]
+    return ".".join([*prefix, *parts]), is_package
 
 
 def _spec(lines: Iterable[str]) -> pathspec.PathSpec[Any]:
@@ -114,20 +125,25 @@ def discover(  # noqa: C901, PLR0912, PLR0915
     skipped: list[tuple[str, str]] = []
     seen_dirs: set[tuple[int, int]] = set()
 
+    prefix = _package_prefix(root)
+
     def consider(file: Path) -> None:
         rel = _rel(file, root)
         if excluded is not None and _matches(excluded, file, base):
             return
         try:
-            size = file.stat().st_size
+            stat = os.stat(file)  # noqa: PTH116 - one call, no Path objects made
         except OSError as exc:
             skipped.append((rel, f"cannot be read: {exc.strerror}"))
             return
-        if size > max_file_size:
-            skipped.append((rel, f"{size} bytes is over max-file-size ({max_file_size})"))
+        if stat.st_size > max_file_size:
+            skipped.append((rel, f"{stat.st_size} bytes is over max-file-size ({max_file_size})"))
             return
-        module, is_package = module_name(file, root)
-        found[file] = SourceFile(file, rel, module, is_package, size)
+        if rel.startswith("/"):
+            module, is_package = module_name(file, root)
+        else:
+            module, is_package = _module(rel.split("/"), prefix)
+        found[file] = SourceFile(file, rel, module, is_package, stat.st_size, stat.st_mtime_ns)
 
     for path in resolved:
         if path.is_file():

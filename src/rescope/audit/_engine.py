@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import gc
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Sequence
 from pathlib import Path
 
-from rescope.audit._cache import FactsCache, cache_key
+from rescope.audit._cache import FactsCache, result_key
 from rescope.audit._config import AuditConfig, find_pyproject, load_config
 from rescope.audit._discovery import Discovery, discover
 from rescope.audit._facts import ModuleFacts
 from rescope.audit._index import ProjectIndex
 from rescope.audit._inventory import build_inventory
+from rescope.audit._load import PARALLEL_THRESHOLD, Progress, file_keys, load_facts
 from rescope.audit._model import AuditResult, Finding
 from rescope.audit._singletons import find_singletons
-from rescope.audit._worker import Job, init_worker, parse_many
 from rescope.audit.rules import ALL_RULES, Context, Rule
 
 __all__ = ["PARALLEL_THRESHOLD", "Progress", "known_rule_options", "run_audit", "select_rules"]
-
-#: Fewer files than this are parsed in-process: starting workers would cost more.
-PARALLEL_THRESHOLD = 96
-
-Progress = Callable[[int, int], None]
 
 
 def known_rule_options() -> dict[str, dict[str, object]]:
@@ -46,56 +40,6 @@ def select_rules(config: AuditConfig) -> list[type[Rule]]:
             continue
         chosen.append(rule)
     return chosen
-
-
-def _load_facts(  # noqa: C901
-    discovery: Discovery, config: AuditConfig, codes: tuple[str, ...], progress: Progress | None
-) -> tuple[list[ModuleFacts], int]:
-    cache_dir = config.cache_dir or discovery.root / ".rescope_cache"
-    cache = FactsCache(cache_dir) if config.use_cache else None
-    joined = ",".join(codes)
-    facts: dict[str, ModuleFacts] = {}
-    misses: list[Job] = []
-    total = len(discovery.files)
-    for file in discovery.files:
-        if cache is not None:
-            try:
-                data = file.path.read_bytes()
-            except OSError:
-                data = b""
-            key = cache_key(
-                data, rel=file.rel, module=file.module, is_package=file.is_package, codes=joined
-            )
-            hit = cache.get(key)
-            if hit is not None:
-                facts[file.rel] = hit
-                continue
-        misses.append((str(file.path), file.rel, file.module, file.is_package))
-    cached = len(facts)
-    if progress is not None:
-        progress(cached, total)
-    cache_arg = str(cache_dir) if cache is not None else None
-    jobs = max(1, config.jobs or os.cpu_count() or 1)
-    if len(misses) < PARALLEL_THRESHOLD or jobs == 1:
-        for job in misses:
-            (one,) = parse_many([job], cache_arg, codes)
-            facts[one.path] = one
-            if progress is not None:
-                progress(len(facts), total)
-    else:
-        size = max(8, min(64, len(misses) // (jobs * 6) or 1))
-        chunks = [misses[i : i + size] for i in range(0, len(misses), size)]
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=min(jobs, len(chunks)), mp_context=context, initializer=init_worker
-        ) as pool:
-            futures = [pool.submit(parse_many, chunk, cache_arg, codes) for chunk in chunks]
-            for future in as_completed(futures):
-                for one in future.result():
-                    facts[one.path] = one
-                if progress is not None:
-                    progress(len(facts), total)
-    return [facts[f.rel] for f in discovery.files if f.rel in facts], cached
 
 
 def _suppressed(finding: Finding, by_path: dict[str, ModuleFacts]) -> bool:
@@ -135,6 +79,19 @@ def run_audit(
         AuditError: A path does not exist.
         ConfigurationError: ``[tool.rescope]`` is invalid.
     """
+    # The facts are millions of acyclic objects: cycle collections would only re-walk them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(paths, config, progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(
+    paths: Sequence[Path], config: AuditConfig | None, progress: Progress | None
+) -> AuditResult:
     started = time.perf_counter()
     paths = list(paths) or [Path()]
     pyproject = find_pyproject(paths[0])
@@ -149,7 +106,82 @@ def run_audit(
         max_file_size=config.max_file_size,
     )
     codes = tuple(rule.code for rule in rules if rule.collect is not None)
-    modules, cached = _load_facts(discovery, config, codes, progress)
+    cache: FactsCache | None = None
+    keys: dict[str, str] = {}
+    run_key = ""
+    if config.use_cache:
+        cache = FactsCache(
+            config.cache_dir or discovery.root / ".rescope_cache", discovery.root, ",".join(codes)
+        )
+        cache.load()
+        if cache.blobs:  # an empty cache can hit nothing: the workers hash what they read
+            keys = file_keys(discovery, cache, ",".join(codes))
+            run_key = _run_key(discovery, keys, rules, config)
+            hit = _cached_result(cache, run_key, discovery, progress, started) if run_key else None
+            if hit is not None:
+                return hit
+    loaded = load_facts(
+        discovery,
+        codes,
+        cache=cache,
+        keys=keys,
+        jobs=max(1, config.jobs or os.cpu_count() or 1),
+        progress=progress,
+    )
+    result = _analyse(loaded.modules, config, rules, discovery)
+    result.cached_files = loaded.cached
+    if cache is not None:
+        if loaded.parsed or loaded.manifest != cache.manifest:
+            cache.save(loaded.manifest, loaded.blobs)
+        run_key = run_key or _run_key(
+            discovery, {rel: key for rel, (_, _, key) in loaded.manifest.items()}, rules, config
+        )
+        if run_key:
+            cache.save_result(run_key, result)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _run_key(
+    discovery: Discovery, keys: dict[str, str], rules: list[type[Rule]], config: AuditConfig
+) -> str:
+    """The key of this run's result, or ``""`` when a file has no content hash."""
+    if len(keys) != len(discovery.files):
+        return ""
+    return result_key(
+        [(f.rel, keys[f.rel]) for f in discovery.files],
+        [rule.code for rule in rules],
+        config.rule_options,
+    )
+
+
+def _cached_result(
+    cache: FactsCache,
+    key: str,
+    discovery: Discovery,
+    progress: Progress | None,
+    started: float,
+) -> AuditResult | None:
+    """The stored result of a run with exactly these inputs, with this run's details."""
+    hit = cache.result(key)
+    if not isinstance(hit, AuditResult):
+        return None
+    if progress is not None:
+        progress(len(discovery.files), len(discovery.files))
+    hit.root = str(discovery.root)
+    hit.skipped = discovery.skipped
+    hit.cached_files = len(discovery.files)
+    hit.seconds = time.perf_counter() - started
+    return hit
+
+
+def _analyse(
+    modules: list[ModuleFacts],
+    config: AuditConfig,
+    rules: list[type[Rule]],
+    discovery: Discovery,
+) -> AuditResult:
+    """Index the modules, find the singletons, build the inventory and run the rules."""
     index = ProjectIndex(modules)
     singletons, caches = find_singletons(index)
     inventory = build_inventory(index, singletons, caches)
@@ -177,7 +209,5 @@ def run_audit(
         edges=inventory.edges,
         rules=[rule.code for rule in rules],
         skipped=discovery.skipped,
-        cached_files=cached,
         suppressed=suppressed,
-        seconds=time.perf_counter() - started,
     )

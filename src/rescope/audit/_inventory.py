@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from rescope.audit._clients import client_label
+from rescope.audit._clients import client_label, looks_like_service_name
 from rescope.audit._facts import FunctionFacts, ModuleFacts
 from rescope.audit._index import ProjectIndex
 from rescope.audit._model import Scope, Service, Usage, ValueCache
 from rescope.audit._singletons import Singleton
 
-__all__ = ["Inventory", "build_inventory", "find_cycles"]
+__all__ = ["Inventory", "build_inventory", "find_cycles", "value_instances"]
 
 _REQUEST_PARAMS = ("request", "user", "user_id", "db", "session", "token", "tenant")
 
@@ -51,15 +51,7 @@ def _interesting_names(index: ProjectIndex, inventory: Inventory) -> set[str]:
         for local, target in facts.imports.items():
             if target.rpartition(".")[2] in names and local not in names:
                 names.add(local)
-    return names
-
-
-def _mentions(name: str, facts: ModuleFacts, names: set[str]) -> bool:
-    head = name.partition(".")[0]
-    if head in names or any(part in names for part in name.split(".")):
-        return True
-    target = facts.imports.get(head)
-    return target is not None and target.rpartition(".")[2] in names
+    return names  # a dotted name may reach one of these when any of its parts is here
 
 
 def iter_calls(
@@ -71,20 +63,27 @@ def iter_calls(
     names = _interesting_names(index, inventory)
     if not names:
         return
+    disjoint = names.isdisjoint
     for facts in index.modules.values():
         for fn in facts.all_functions():
             for call in fn.calls:
-                if _mentions(call.name, facts, names):
+                if not disjoint(call.name.split(".")):
                     yield facts, fn, index.resolve(facts, call.name), call.line, "direct"
             for param in fn.params:
-                if param.depends and _mentions(param.depends, facts, names):
+                if param.depends and not disjoint(param.depends.split(".")):
                     yield facts, fn, index.resolve(facts, param.depends), fn.line, "injected"
 
 
 def build_inventory(  # noqa: C901
     index: ProjectIndex, singletons: list[Singleton], value_caches: list[ValueCache]
 ) -> Inventory:
-    """Turn the singletons into the inventory of services with their graph."""
+    """Turn the singletons into the inventory of services with their graph.
+
+    Module-level instances that only look like services (see :func:`value_instances`) are
+    left out.
+    """
+    values = value_instances(index, singletons)
+    singletons = [s for s in singletons if id(s) not in values]
     inventory = Inventory(services=[], value_caches=value_caches, singletons=singletons)
     for single in singletons:
         if single.is_service:
@@ -123,6 +122,60 @@ def build_inventory(  # noqa: C901
     inventory.edges = edges
     inventory.cycles = find_cycles(edges)
     return inventory
+
+
+def value_instances(index: ProjectIndex, singletons: list[Singleton]) -> set[int]:
+    """The ``id`` of each module-level instance that is a value rather than a service.
+
+    An instance is a service when its class is named like one (``...Service``,
+    ``...Client``) or some function calls a method on it (``notifier.send()``); one that is
+    only passed around or compared is a value (``void_rtype = RVoid()``). Whatever the name,
+    these are values too: a stand-in for a failed import (``core = DeferredError(ex)`` where
+    ``core`` is also imported), a function object (its class defines ``__call__``), and a
+    value built from a type (``TypeAdapter(Model)``).
+    """
+    instances = [s for s in singletons if s.shape == "module_instance"]
+    called = _called_through(index, {s.accessor for s in instances})
+    return {
+        id(single)
+        for single in instances
+        if _stands_in(index, single)
+        or (single.accessor_qual not in called and not looks_like_service_name(single.target.name))
+    }
+
+
+def _called_through(index: ProjectIndex, accessors: set[str]) -> set[str]:
+    """Qualified names among ``accessors`` on which some function calls a method."""
+    found: set[str] = set()
+    if not accessors:
+        return found
+    disjoint = accessors.isdisjoint
+    for facts in index.modules.values():
+        for fn in facts.all_functions():
+            for call in fn.calls:
+                parts = call.name.split(".")
+                if len(parts) > 1 and not disjoint(parts[:-1]):
+                    found.add(index.resolve(facts, call.name).rpartition(".")[0])
+    return found
+
+
+# Built-in types that make `Wrapper(int)`, `Adapter(list)` values built from a type too.
+_TYPE_NAMES = frozenset({"int", "str", "bytes", "float", "bool", "dict", "list", "set", "tuple"})
+
+
+def _stands_in(index: ProjectIndex, single: Singleton) -> bool:
+    """An import stand-in, a function object, or a value built from a type."""
+    facts = single.facts
+    if single.accessor in facts.imports:
+        return True
+    found = index.classes.get(single.target.qualified)
+    if found is not None and found[1].method("__call__") is not None:
+        return True
+    value = single.construction
+    if value is None or not value.arg_names:
+        return False
+    first = index.resolve(facts, value.arg_names[0])
+    return first in index.classes or first.rpartition(".")[2] in _TYPE_NAMES
 
 
 def _class_functions(

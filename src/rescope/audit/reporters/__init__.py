@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rescope.audit._model import AuditResult as _AuditResult
-from rescope.audit.reporters import _json, _markdown, _sarif, _terminal
+from rescope.audit.reporters import _html, _json, _markdown, _sarif, _terminal
 from rescope.audit.reporters._graph import render_dot, render_mermaid
 
 __all__ = [
@@ -27,6 +27,7 @@ REPORTERS: dict[str, Callable[[_AuditResult], str]] = {
     "markdown": _markdown.render,
     "mermaid": render_mermaid,
     "dot": render_dot,
+    "html": _html.render,
 }
 
 

@@ -16,16 +16,30 @@ from rescope.audit.rules._rs204_test_patches_getter import TestPatchesGetter
 from rescope.audit.rules._rs301_shared_mutable_state import SharedMutableState
 from rescope.audit.rules._rs302_racy_lazy_init import RacyLazyInit
 from rescope.audit.rules._rs303_service_cycle import ServiceCycle
+from rescope.audit.rules._rs401_blocking_call_in_async import BlockingCallInAsync
+from rescope.audit.rules._rs402_unowned_task import UnownedTask
+from rescope.audit.rules._rs403_sync_async_bridge import SyncAsyncBridge
+from rescope.audit.rules._rs404_polling_loop import PollingLoop
+from rescope.audit.rules._rs501_temp_file_leak import TempFileLeak
+from rescope.audit.rules._rs502_db_session_leak import DbSessionLeak
+from rescope.audit.rules._rs503_subprocess_without_timeout import SubprocessWithoutTimeout
+from rescope.audit.rules._rs601_duplicate_client import DuplicateClient
+from rescope.audit.rules._rs602_duplicate_service import DuplicateService
 
 __all__ = [
     "ALL_RULES",
+    "BlockingCallInAsync",
     "CachedGetter",
     "ClassCachedClient",
     "ClassSingleton",
     "Context",
+    "DbSessionLeak",
+    "DuplicateClient",
+    "DuplicateService",
     "Example",
     "LazyGlobalGetter",
     "ModuleInstance",
+    "PollingLoop",
     "RULES_BY_CODE",
     "RacyLazyInit",
     "RouteBuildsService",
@@ -33,8 +47,12 @@ __all__ = [
     "Rule",
     "ServiceCycle",
     "SharedMutableState",
+    "SubprocessWithoutTimeout",
+    "SyncAsyncBridge",
+    "TempFileLeak",
     "TestPatchesGetter",
     "TestResetsSingleton",
+    "UnownedTask",
     "UnparsableFile",
 ]
 
@@ -55,6 +73,15 @@ ALL_RULES: tuple[type[Rule], ...] = tuple(
             SharedMutableState,
             RacyLazyInit,
             ServiceCycle,
+            BlockingCallInAsync,
+            UnownedTask,
+            SyncAsyncBridge,
+            PollingLoop,
+            TempFileLeak,
+            DbSessionLeak,
+            SubprocessWithoutTimeout,
+            DuplicateClient,
+            DuplicateService,
         ),
         key=lambda rule: rule.code,
     )

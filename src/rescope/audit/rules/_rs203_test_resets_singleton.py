@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -50,6 +51,12 @@ class TestResetsSingleton(Rule):
             "tests/test_svc.py": "import app.svc as svc\n\ndef test_x(tmp_path):\n"
             "    obj = object()\n    svc.VALUE = 2\n",
         },
+        {
+            "app/__init__.py": "def current():\n    return object()\n",
+            "app/cli.py": "def run(path):\n    return open(path).read()\n",
+            "tests/test_app.py": "import app\nfrom app import cli\n\ndef test_x():\n"
+            "    app.current().parent = None\n    cli.open = lambda path: None\n",
+        },
     ]
     INVALID: ClassVar[list[Example]] = [
         {
@@ -77,7 +84,9 @@ class TestResetsSingleton(Rule):
                     if finding is not None:
                         yield finding
 
-    def _judge(self, ctx: Context, facts: ModuleFacts, reset: Reset) -> Finding | None:  # noqa: C901, PLR0912
+    def _judge(self, ctx: Context, facts: ModuleFacts, reset: Reset) -> Finding | None:  # noqa: C901, PLR0911, PLR0912
+        if "(" in reset.target:  # `mod.current().attr = x`: an object a call returns, not a module
+            return None
         head = reset.target.partition(".")[0]
         if head in facts.imports or head in facts.names:
             qualified = ctx.index.resolve(facts, reset.target)
@@ -102,7 +111,8 @@ class TestResetsSingleton(Rule):
                 stale = f"module `{module.module}` has no `{rest}`"
             else:
                 return None
-        elif reset.attr not in module.names:
+        elif reset.attr not in module.names and not hasattr(builtins, reset.attr):
+            # Setting a builtin's name on a module (`cli.open = fake`) shadows it there.
             stale = f"module `{qualified}` has no global `{reset.attr}`"
         if stale:
             return self.finding(
