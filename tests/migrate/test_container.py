@@ -110,13 +110,15 @@ def test_registry_module_registers_each_service_in_its_scope(tmp_path: Path) -> 
     assert "def reset_container() -> None:" in registry
 
 
-def test_providers_resolve_from_the_container_and_the_app_is_set_up(tmp_path: Path) -> None:
-    """Providers keep their names but resolve from the container; the app calls setup."""
+def test_aliases_inject_from_the_container_and_the_app_is_set_up(tmp_path: Path) -> None:
+    """Aliases of moved services become `Inject[X]` and their providers go; setup is called."""
     changed = _moved(tmp_path)
     deps = changed["app/service_dependencies.py"]
-    assert "    return app_container().get(AuthService)\n" in deps
+    assert "\nAuthServiceDep = Inject[AuthService]\n" in deps
+    assert "async def provide_auth_service" not in deps
     assert "get_auth" not in deps
-    assert "from app.service_registry import app_container\n" in deps
+    assert "from rescope.fastapi import Inject\n" in deps
+    assert "MailerDep = Annotated[Mailer, Depends(provide_mailer)]\n" in deps
     assert changed["app/main.py"] == dedent(MAIN_AFTER)
 
 

@@ -99,6 +99,11 @@ def test_legacy_app_migrates_phase_by_phase_with_its_suite_green(
     assert done.stderr.count("[shimmed]") >= 15
     assert "[setup]" in done.stderr
     assert (app / "backend" / "service_registry.py").is_file()
+    assert "[inject]" in done.stderr
+    assert done.stderr.count("[constructor]") >= 5
+    conftest = (app / "tests" / "conftest.py").read_text(encoding="utf-8")
+    assert "with Overrides(app_container()) as override:" in conftest
+    assert "dependency_overrides" not in conftest
     after = _rules(app, env)
     assert "RS201" not in after
     assert "RS203" not in after

@@ -9,19 +9,26 @@ audit's suggestion, or ``--scope Name=app``) is APP. Then, in one run:
   goes;
 * the dependencies module's provider resolves it from the container, and
   ``reset_singletons()`` closes the container instead of resetting the global;
-* the app is set up with ``rescope.fastapi.setup(app, app_container)``.
+* the app is set up with ``rescope.fastapi.setup(app, app_container)``;
+* the dependencies module's aliases become ``Inject[X]`` and code naming the providers
+  resolves from the container (``_inject``); the tests' override fixture moves onto the
+  container (``_fixtures``); constructors receive the moved services they fetched with
+  getters (``_ctor``).
 
-A constructor that reaches another service through its getter (``self.jwt =
-get_jwt_service()``) keeps doing so through the shim, which resolves from the same
-container: behaviour is unchanged and each such call is reported, for the team to turn it
-into a constructor parameter.
+A getter call the phase cannot rewrite keeps working through the shim, which resolves
+from the same container: behaviour is unchanged and each such call is reported.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
+import libcst as cst
+
 from rescope.audit import Scope
+from rescope.migrate._ctor import inject_constructors
+from rescope.migrate._fixtures import move_override_fixtures
+from rescope.migrate._inject import container_providers, inject_aliases, rewrite_users
 from rescope.migrate._model import Phase, PhaseReport
 from rescope.migrate._phases import parse, stage
 from rescope.migrate._plan import MigrationPlan, ServicePlan, direct_users
@@ -110,11 +117,18 @@ def _shim_services(
             )
 
 
-def _still_calling(report: PhaseReport, plan: MigrationPlan, moving: list[ServicePlan]) -> None:
+def _still_calling(
+    report: PhaseReport,
+    plan: MigrationPlan,
+    moving: list[ServicePlan],
+    injected: set[tuple[str, str]],
+) -> None:
     kinds = frozenset({"service", "function", "route", "test"})
     seen: set[tuple[str, int, str]] = set()
     for service in moving:
         for usage in direct_users(service, kinds, exclude=plan.deps_path):
+            if (usage.where.rpartition(".")[0], service.service.accessor) in injected:
+                continue
             if (usage.path, usage.line, service.service.accessor) in seen:
                 continue
             seen.add((usage.path, usage.line, service.service.accessor))
@@ -174,6 +188,23 @@ def _app_file(report: PhaseReport, plan: MigrationPlan, module: str) -> None:
         )
 
 
+def _is_set_up(plan: MigrationPlan) -> bool:
+    path = plan.project.modules().get(plan.app_module or "")
+    return path is not None and "rescope.fastapi.setup(" in plan.project.read(path)
+
+
+def _tests_and_aliases(report: PhaseReport, plan: MigrationPlan, registry: str) -> None:
+    """The override fixture and patches move onto the container; aliases become ``Inject``."""
+    move_override_fixtures(report, plan, registry)
+    if not plan.project.exists(plan.deps_path):
+        return
+    providers = container_providers(cst.parse_module(plan.project.read(plan.deps_path)))
+    if not providers or not _is_set_up(plan):
+        return
+    rewrite_users(report, plan, providers, registry)
+    inject_aliases(report, plan, providers)
+
+
 def container_phase(plan: MigrationPlan) -> PhaseReport:
     """Move every service that can move into a rescope container (see the module docs).
 
@@ -182,13 +213,16 @@ def container_phase(plan: MigrationPlan) -> PhaseReport:
     """
     report = PhaseReport(Phase.CONTAINER, scanned=plan.audit.files)
     moving = _movable(report, plan)
-    if not moving:
-        return report
     registry = registry_module_of(plan)
+    if not moving:
+        _tests_and_aliases(report, plan, registry)
+        return report
     services = [s for s, _ in moving]
     _registry_file(report, plan, moving, registry)
     _shim_services(report, plan, services, registry)
     _deps_file(report, plan, services, registry)
     _app_file(report, plan, registry)
-    _still_calling(report, plan, services)
+    _tests_and_aliases(report, plan, registry)
+    injected = inject_constructors(report, plan, services, registry)
+    _still_calling(report, plan, services, injected)
     return report

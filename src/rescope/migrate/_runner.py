@@ -15,6 +15,7 @@ from rescope.migrate._deps import deps_phase
 from rescope.migrate._model import FileChange, Phase, PhaseReport
 from rescope.migrate._phases import routes_phase
 from rescope.migrate._plan import MigrationPlan, build_plan
+from rescope.migrate._settings import load_settings
 from rescope.migrate._tests import tests_phase
 from rescope.migrate._verify import Verification, compare, run_tests
 
@@ -106,12 +107,20 @@ def migrate(  # noqa: PLR0913 - the options of `rescope migrate`, keyword-only
         scopes: Service class name -> ``app``, ``session`` or ``request``: the scope the
             container phase registers it in, instead of the audit's suggestion.
 
+    ``[tool.rescope.migrate]`` in pyproject.toml (``deps-module``, ``app``, ``scopes``)
+    supplies the options not given here.
+
     Raises:
         MigrationError: The root is not a directory, an option is malformed, or the test
             command cannot run.
+        ConfigurationError: ``[tool.rescope.migrate]`` is malformed.
     """
     started = time.perf_counter()
-    chosen = {name: scope.lower() for name, scope in (scopes or {}).items()}
+    settings = load_settings(root)
+    deps_module = deps_module or settings.deps_module
+    app = app or settings.app
+    merged = {**settings.scopes, **(scopes or {})}
+    chosen = {name: scope.lower() for name, scope in merged.items()}
     for name, scope in chosen.items():
         if scope not in _SCOPES:
             raise MigrationError(
