@@ -37,6 +37,12 @@ def _temp_cases(where: str) -> dict[str, list[Case]]:
         "rescope": [
             Case("2 temp files", "with managed_temp_files('.a', '.b', directory=where): pass", ns),
             Case("temp dir", "with managed_temp_dir(directory=where): pass", ns),
+            Case(
+                "temp dir (async with)",
+                "async with managed_temp_dir(directory=where): pass",
+                ns,
+                is_async=True,
+            ),
         ],
         "tempfile": [
             Case(
@@ -46,6 +52,12 @@ def _temp_cases(where: str) -> dict[str, list[Case]]:
                 ns,
             ),
             Case("temp dir", "with tempfile.TemporaryDirectory(dir=where): pass", ns),
+            Case(
+                "temp dir (async with)",
+                "with tempfile.TemporaryDirectory(dir=where): pass",
+                ns,
+                is_async=True,
+            ),
         ],
     }
 
@@ -191,6 +203,61 @@ async def _lag_table(seconds: float) -> str:
     return markdown_table([f"{seconds:g} s sha256 run", "worst 10 ms ticker lag"], rows)
 
 
+def _fill_tree(root: Path, entries: int) -> None:
+    source = root / "source.bin"
+    source.write_bytes(b"x")
+    for d in range(entries // 100):
+        sub = root / f"d{d}"
+        sub.mkdir()
+        for f in range(100):
+            (sub / f"f{f}.bin").hardlink_to(source)
+
+
+async def _tree_lag_table(where: str, entries: int) -> str:
+    """The worst lateness of a 5 ms ticker while a temp tree of ``entries`` files is removed."""
+    from rescope.resources import managed_temp_dir
+
+    loop = asyncio.get_running_loop()
+
+    async def max_lag(leave) -> float:
+        stop = asyncio.Event()
+
+        async def ticker() -> float:
+            worst = 0.0
+            while not stop.is_set():
+                before = loop.time()
+                await asyncio.sleep(0.005)
+                worst = max(worst, loop.time() - before - 0.005)
+            return worst
+
+        tick = asyncio.create_task(ticker())
+        await asyncio.sleep(0.02)
+        await leave()
+        stop.set()
+        return await tick
+
+    rows = []
+    for name in ["rescope `async with managed_temp_dir()`", "tempfile.TemporaryDirectory"]:
+        lags = []
+        for _ in range(3):
+            if name.startswith("rescope"):
+                holder = managed_temp_dir(directory=where)
+                _fill_tree(await holder.__aenter__(), entries)
+                lags.append(await max_lag(lambda h=holder: h.__aexit__(None, None, None)))
+            else:
+                plain = tempfile.TemporaryDirectory(dir=where)
+                _fill_tree(Path(plain.name), entries)
+
+                async def leave(p=plain) -> None:
+                    p.cleanup()
+
+                lags.append(await max_lag(leave))
+        rows.append([name, f"{sorted(lags)[1] * 1000:.1f} ms"])
+    return markdown_table(
+        [f"remove a {entries:,}-file tree on exit", "worst 5 ms ticker lag"], rows
+    )
+
+
 def main(quick: bool = False) -> None:
     """Print what guaranteed release costs and what offloading buys."""
     with tempfile.TemporaryDirectory() as where:
@@ -216,6 +283,9 @@ def main(quick: bool = False) -> None:
             print()
         print("### Event-loop lag while CPU-bound work runs\n")
         print(asyncio.run(_lag_table(0.5 if quick else 2.0)))
+        print()
+        print("### Event-loop lag while a temp tree is removed\n")
+        print(asyncio.run(_tree_lag_table(where, 1000 if quick else 3000)))
         print()
         if left := list(Path(where).glob("rescope-*")):
             raise RuntimeError(f"temp paths were left behind: {left}")

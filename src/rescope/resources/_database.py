@@ -11,6 +11,7 @@ from rescope.resources._db_engines import (
     create_engine,
     pool_stats,
 )
+from rescope.resources._db_health import add_database_health
 from rescope.resources._db_sessions import (
     provide_async_engine,
     provide_async_session,
@@ -24,6 +25,7 @@ __all__ = [
     "DatabaseHealth",
     "PoolStats",
     "acheck_database",
+    "add_database_health",
     "check_database",
     "create_async_engine",
     "create_engine",

@@ -1,8 +1,9 @@
 """SQLAlchemy engines from :class:`DatabaseSettings`, tuned per backend, with health and pool stats.
 
 SQLite (the embedded default) gets WAL, a busy timeout and foreign keys on every connection,
-and rescope emits ``BEGIN`` itself so that transactions and savepoints behave as they do on
-PostgreSQL. PostgreSQL gets the pool options, pre-ping, a ``statement_timeout`` and an
+and rescope emits ``BEGIN`` (or ``BEGIN IMMEDIATE``, with ``DB_SQLITE_BEGIN=immediate``)
+itself so that transactions and savepoints behave as they do on PostgreSQL. PostgreSQL gets
+the pool options, pre-ping, a ``statement_timeout`` and an
 ``application_name`` from the settings.
 """
 
@@ -115,9 +116,11 @@ def _tune_sqlite(engine: Engine, settings: DatabaseSettings, *, memory: bool) ->
         finally:
             cursor.close()
 
+    begin = "BEGIN IMMEDIATE" if settings.sqlite_begin == "immediate" else "BEGIN"
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(begin)
 
 
 def create_engine(settings: DatabaseSettings | str | None = None) -> Engine:

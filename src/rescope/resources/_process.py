@@ -6,11 +6,18 @@ left behind in that group is killed at once; on timeout, cancellation or
 ``KeyboardInterrupt`` the group gets SIGTERM, a short grace period, then SIGKILL. Output is
 captured with a size cap: the head of stdout (what callers parse) and the tail of stderr
 (where errors end up).
+
+A descendant that calls ``setsid()`` leaves the group and cannot be killed with it. If it
+keeps our stdout or stderr open after the command exits, rescope waits ``kill_grace``
+seconds for the pipes to close, then closes its own ends, logs a warning and returns the
+command's result; the stray descendant keeps running. ``timeout`` bounds the call in every
+case, stray descendant or not.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import selectors
 import signal
@@ -28,6 +35,8 @@ __all__ = [
     "ProcessResult",
     "run_process",
 ]
+
+logger = logging.getLogger("rescope.resources")
 
 DEFAULT_MAX_OUTPUT = 1 << 20
 """Bytes of stdout and of stderr kept by default (1 MiB each)."""
@@ -161,6 +170,14 @@ def _outcome(  # noqa: PLR0913 - one place that turns an exit into a result or a
     )
 
 
+def _warn_stray(args: tuple[str, ...]) -> None:
+    logger.warning(
+        "`%s` exited but a descendant that left its process group (setsid) still holds its"
+        " output pipes; they are closed and the descendant is left running",
+        " ".join(args),
+    )
+
+
 def _encode(data: bytes | str | None) -> bytes | None:
     return data.encode() if isinstance(data, str) else data
 
@@ -217,7 +234,7 @@ def run_process(  # noqa: PLR0913 - the options of subprocess.run people expect
     deadline = None if timeout is None else started + timeout
     timed_out = True
     try:
-        timed_out = _Communication(proc, data, (out, err), deadline).run()
+        timed_out = _Communication(proc, data, (out, err), deadline, kill_grace).run(args)
     finally:
         if proc.poll() is None:
             _terminate(proc, kill_grace)
@@ -287,9 +304,13 @@ class _Communication:
         data: bytes | None,
         captures: tuple[_Capture, _Capture],
         deadline: float | None,
+        grace: float,
     ) -> None:
         self.proc = proc
         self.deadline = deadline
+        self.grace = grace
+        self.drain_deadline: float | None = None
+        self.args: tuple[str, ...] = ()
         # Popen was given PIPE for stdout and stderr (and for stdin when there is data).
         self.captures = {cast("IO[bytes]", proc.stdout).fileno(): captures[0]}
         self.captures[cast("IO[bytes]", proc.stderr).fileno()] = captures[1]
@@ -299,8 +320,9 @@ class _Communication:
         self.exited = False
         self.leftovers_killed = False
 
-    def run(self) -> bool:
+    def run(self, args: tuple[str, ...]) -> bool:
         """Return whether the deadline passed before the process exited."""
+        self.args = args
         try:
             self.pidfd = os.pidfd_open(self.proc.pid)
         except (AttributeError, OSError):
@@ -316,6 +338,8 @@ class _Communication:
                 while self.pipes or (self.pidfd is not None and not self.exited):
                     wait = self._wait_time()
                     if wait is not None and wait <= 0:
+                        if self._stray_holds_pipes():
+                            break
                         return True
                     for key, _ in sel.select(wait):
                         self._ready(sel, int(key.fd))
@@ -327,10 +351,18 @@ class _Communication:
 
     def _wait_time(self) -> float | None:
         wait = _POLL if self.pidfd is None else None
-        if self.deadline is None:
+        ends = [d for d in (self.deadline, self.drain_deadline) if d is not None]
+        if not ends:
             return wait
-        remaining = self.deadline - time.monotonic()
+        remaining = min(ends) - time.monotonic()
         return remaining if wait is None else min(wait, remaining)
+
+    def _stray_holds_pipes(self) -> bool:
+        """Whether the leader is gone and the grace for its pipes to close has passed."""
+        if self.drain_deadline is None or time.monotonic() < self.drain_deadline:
+            return False
+        _warn_stray(self.args)
+        return True
 
     def _ready(self, sel: selectors.BaseSelector, fd: int) -> None:
         if fd == self.pidfd:
@@ -354,6 +386,7 @@ class _Communication:
             # The leader is gone; anything still holding our pipes is a leftover.
             _kill_group(self.proc.pid)
             self.leftovers_killed = True
+            self.drain_deadline = time.monotonic() + self.grace
 
 
 def _wait(proc: subprocess.Popen[bytes], deadline: float | None) -> bool:

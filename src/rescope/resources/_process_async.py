@@ -6,10 +6,11 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 
 from rescope.resources._process import (
     DEFAULT_KILL_GRACE,
@@ -22,7 +23,9 @@ from rescope.resources._process import (
     _kill_group,
     _not_started,
     _outcome,
+    _warn_stray,
 )
+from rescope.resources._uncancelled import run_uncancelled
 
 __all__ = ["arun_process"]
 
@@ -43,7 +46,8 @@ async def arun_process(  # noqa: PLR0913 - the options of subprocess.run people 
     It behaves like :func:`run_process`, and cancellation of the awaiting task is a third
     way out next to exit and timeout: the process group gets SIGTERM, ``kill_grace``
     seconds, then SIGKILL, shielded from the cancellation, before ``CancelledError``
-    propagates.
+    propagates. A cancellation that arrives while the process is being spawned waits for
+    the spawn to finish, so that the new group is killed too.
 
     Args:
         argv: The program and its arguments, as a list (never a string).
@@ -64,8 +68,9 @@ async def arun_process(  # noqa: PLR0913 - the options of subprocess.run people 
     args = _argv(argv)
     data = _encode(input)
     started = time.monotonic()
-    try:
-        proc = await anyio.open_process(
+
+    def spawn() -> Awaitable[anyio.abc.Process]:
+        return anyio.open_process(
             args,
             stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -74,19 +79,29 @@ async def arun_process(  # noqa: PLR0913 - the options of subprocess.run people 
             env=env,
             start_new_session=True,
         )
+
+    try:
+        # A cancellation that lands while spawning waits for the process to exist, so
+        # that its whole group is killed below rather than left behind.
+        proc, cancelled = await run_uncancelled(spawn)
     except OSError as exc:
         raise _not_started(args, exc) from exc
     out, err = _Capture(max_output, "head"), _Capture(max_output, "tail")
     try:
+        if cancelled is not None:
+            raise cancelled
         with anyio.move_on_after(timeout) as deadline:
             async with anyio.create_task_group() as tg:
-                tg.start_soon(_drain, proc.stdout, out)
-                tg.start_soon(_drain, proc.stderr, err)
-                if data is not None:
-                    tg.start_soon(_feed, proc.stdin, data)
+                pumped = anyio.Event()
+                tg.start_soon(_pump, proc, data, out, err, pumped)
                 await proc.wait()
                 # The leader is gone; anything still holding our pipes is a leftover.
                 _kill_group(proc.pid)
+                with anyio.move_on_after(kill_grace):
+                    await pumped.wait()
+                if not pumped.is_set():
+                    _warn_stray(args)
+                    tg.cancel_scope.cancel()
     finally:
         with anyio.CancelScope(shield=True):
             if proc.returncode is None:
@@ -94,6 +109,9 @@ async def arun_process(  # noqa: PLR0913 - the options of subprocess.run people 
             else:
                 _kill_group(proc.pid)
             await proc.aclose()
+            # asyncio closes the pipe transports on the next loop turn; let it, so that
+            # no descriptor is left open when the call returns.
+            await anyio.lowlevel.checkpoint()
     return _outcome(
         args,
         await proc.wait(),
@@ -112,6 +130,23 @@ async def _terminate(proc: anyio.abc.Process, grace: float) -> None:
         await proc.wait()
     _kill_group(proc.pid)
     await proc.wait()
+
+
+async def _pump(
+    proc: anyio.abc.Process,
+    data: bytes | None,
+    out: _Capture,
+    err: _Capture,
+    done: anyio.Event,
+) -> None:
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_drain, proc.stdout, out)
+            tg.start_soon(_drain, proc.stderr, err)
+            if data is not None:
+                tg.start_soon(_feed, proc.stdin, data)
+    finally:
+        done.set()
 
 
 async def _drain(stream: anyio.abc.ByteReceiveStream | None, capture: _Capture) -> None:

@@ -132,6 +132,10 @@ class DatabaseSettings(ComponentSettings):
             whose connections are files).
         statement_timeout_ms: PostgreSQL ``statement_timeout``; 0 for none.
         sqlite_busy_timeout_ms: How long SQLite waits for a lock before failing.
+        sqlite_begin: How SQLite transactions start (``DB_SQLITE_BEGIN``): ``deferred``
+            takes the write lock at the first write, so two transactions that read and then
+            write can both read and one fails with "database is locked"; ``immediate``
+            takes it at ``BEGIN``, so the second waits (up to the busy timeout) instead.
         application_name: The name PostgreSQL shows in ``pg_stat_activity``.
         echo: Log every statement.
     """
@@ -146,6 +150,7 @@ class DatabaseSettings(ComponentSettings):
     pool_pre_ping: bool = True
     statement_timeout_ms: int = Field(default=30_000, ge=0)
     sqlite_busy_timeout_ms: int = Field(default=5_000, ge=0)
+    sqlite_begin: Literal["deferred", "immediate"] = "deferred"
     application_name: str = "rescope"
     echo: bool = False
 

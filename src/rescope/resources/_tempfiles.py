@@ -1,8 +1,11 @@
 """Temporary files and directories that are removed on every exit path.
 
-One object serves ``with`` and ``async with``: creating and removing a few paths on the local
-disk takes microseconds, so both run inline, with no ``await`` in between. That leaves no
-point where a cancellation could land between creating a path and owning its removal.
+One object serves ``with`` and ``async with``. Creating paths takes microseconds, so it runs
+inline, with no ``await`` between creating a path and owning its removal: no cancellation
+can land there. Removing temporary files is inline too. Removing a directory tree with
+``async with`` runs in a worker thread (unless the directory holds only a few files),
+shielded from cancellation, so a tree of thousands of files does not stall the event loop
+and is still removed when the task is cancelled.
 """
 
 from __future__ import annotations
@@ -14,13 +17,18 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
+import anyio
+import anyio.to_thread
+
 from rescope.exceptions import ResourceError
+from rescope.resources._uncancelled import run_uncancelled
 
 __all__ = ["TempDir", "TempFiles", "managed_temp_dir", "managed_temp_files"]
 
 logger = logging.getLogger("rescope.resources")
 
 _PREFIX = "rescope-"
+_INLINE_ENTRIES = 32
 
 
 def _remove(path: Path) -> None:
@@ -34,6 +42,20 @@ def _remove(path: Path) -> None:
             shutil.rmtree(path)
     except Exception as exc:  # noqa: BLE001 - a failed removal must not mask the body's error
         logger.warning("could not remove temporary path %s: %s", path, exc)
+
+
+def _small(path: Path | None) -> bool:
+    """Whether ``path`` holds few enough entries, and no directory, to remove inline."""
+    if path is None:
+        return True
+    try:
+        with os.scandir(path) as entries:
+            for count, entry in enumerate(entries):
+                if count >= _INLINE_ENTRIES or entry.is_dir(follow_symlinks=False):
+                    return False
+    except OSError:
+        return True  # nothing to list; removal reports what is wrong
+    return True
 
 
 class _Managed:
@@ -154,7 +176,12 @@ class TempDir(_Managed):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._cleanup()
+        if _small(self.path):
+            self._cleanup()  # a few files: faster inline than a trip to a worker thread
+            return
+        _, cancelled = await run_uncancelled(lambda: anyio.to_thread.run_sync(self._cleanup))
+        if cancelled is not None:
+            raise cancelled
 
     def __repr__(self) -> str:
         return f"<TempDir {self.path}>"
@@ -190,8 +217,11 @@ def managed_temp_dir(
     """Create a temporary directory and remove it, with everything in it, when the block exits.
 
     Use it with ``with`` or ``async with``; it yields the directory's
-    :class:`~pathlib.Path`. Removal follows the rules of :func:`managed_temp_files`. The tree
-    is removed inline, so keep what goes into it to the size of a job's scratch files.
+    :class:`~pathlib.Path`. Removal follows the rules of :func:`managed_temp_files`. With
+    ``async with`` the tree is removed in a worker thread (a directory of a few files and no
+    subdirectories inline, which is faster), so a large one does not block the event loop;
+    that removal is shielded from cancellation, so the directory is gone before
+    ``CancelledError`` propagates. With ``with`` it is removed inline.
 
     Args:
         prefix: The start of the directory name.

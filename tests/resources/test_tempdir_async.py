@@ -1,0 +1,127 @@
+"""`async with managed_temp_dir()` removes large trees off the event loop, even when cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import anyio
+import pytest
+
+from rescope.resources import managed_temp_dir
+
+FILES = 3000
+
+
+def _fill(root: Path) -> None:
+    """Put FILES directory entries in ``root`` (hard links: fast to make, as slow to remove)."""
+    source = root / "source.bin"
+    source.write_bytes(b"x")
+    for d in range(FILES // 100):
+        sub = root / f"d{d}"
+        sub.mkdir()
+        for f in range(100):
+            (sub / f"f{f}.bin").hardlink_to(source)
+
+
+async def _max_lag_while(work: Callable[[], Awaitable[None]]) -> float:
+    """Run ``work()`` while a 5 ms ticker runs; return the ticker's worst lateness (s)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    async def ticker() -> float:
+        worst = 0.0
+        while not stop.is_set():
+            before = loop.time()
+            await asyncio.sleep(0.005)
+            worst = max(worst, loop.time() - before - 0.005)
+        return worst
+
+    tick = asyncio.create_task(ticker())
+    await asyncio.sleep(0.02)
+    try:
+        await work()
+    finally:
+        stop.set()
+    return await tick
+
+
+async def _removal_lag(tmp_path: Path, *, offloaded: bool) -> float:
+    """Fill a temp dir, then return the ticker's worst lateness while its exit removes it."""
+    holder = managed_temp_dir(directory=tmp_path)
+    _fill(await holder.__aenter__())
+
+    async def leave() -> None:
+        if offloaded:
+            await holder.__aexit__(None, None, None)
+        else:
+            holder.__exit__(None, None, None)
+
+    return await _max_lag_while(leave)
+
+
+@pytest.mark.anyio
+async def test_async_exit_removes_a_large_tree_without_stalling_the_loop(tmp_path) -> None:
+    """Removing thousands of files on `async with` exit keeps a ticker far less late than inline."""
+    offloaded_lag = inline_lag = 0.0
+    for _ in range(3):
+        offloaded_lag = await _removal_lag(tmp_path, offloaded=True)
+        inline_lag = await _removal_lag(tmp_path, offloaded=False)
+        if offloaded_lag < inline_lag / 2:
+            break
+    print(f"max ticker lag during removal: async {offloaded_lag:.4f} s, inline {inline_lag:.4f} s")
+    assert offloaded_lag < inline_lag / 2
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.anyio
+async def test_cancelled_in_the_block_leaves_nothing(tmp_path) -> None:
+    """A task cancelled inside the block has its large tree removed before it unwinds."""
+    filled = asyncio.Event()
+
+    async def job() -> None:
+        async with managed_temp_dir(directory=tmp_path) as root:
+            _fill(root)
+            filled.set()
+            await asyncio.sleep(60)
+
+    task = asyncio.create_task(job())
+    await filled.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.anyio
+async def test_cancelled_during_removal_still_leaves_nothing(tmp_path) -> None:
+    """A cancellation that lands while the tree is being removed waits for the removal."""
+    leaving = asyncio.Event()
+
+    async def job() -> None:
+        async with managed_temp_dir(directory=tmp_path) as root:
+            _fill(root)
+            leaving.set()
+        await asyncio.sleep(60)
+
+    task = asyncio.create_task(job())
+    await leaving.wait()
+    await asyncio.sleep(0)  # the task is now in its exit, waiting for the removal thread
+    assert list(tmp_path.iterdir()) != []
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.anyio
+async def test_an_expiring_cancel_scope_still_leaves_nothing(tmp_path) -> None:
+    """An anyio deadline that expires in the block or during removal leaves no tree behind."""
+    for budget in (0.0, 0.01, 0.05):
+        with anyio.move_on_after(budget) as scope:
+            async with managed_temp_dir(directory=tmp_path) as root:
+                _fill(root)
+                await anyio.sleep(60)
+        assert scope.cancelled_caught
+        assert list(tmp_path.iterdir()) == []
