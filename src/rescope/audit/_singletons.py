@@ -137,7 +137,48 @@ def find_singletons(index: ProjectIndex) -> tuple[list[Singleton], list[ValueCac
             _class_singleton(index, facts, cls, singletons)
             _class_cached(index, facts, cls, singletons)
         _module_instances(index, facts, instances, singletons)
-    return singletons, caches
+    return _cached_values_apart(index, singletons, caches)
+
+
+def _cached_values_apart(
+    index: ProjectIndex, singletons: list[Singleton], caches: list[ValueCache]
+) -> tuple[list[Singleton], list[ValueCache]]:
+    """Move cached getters that return a value (a strategy, a parsed table) to the caches.
+
+    A cached getter keeps a service when what it returns is an external client, is named
+    like a service (``...Engine``, ``...Client``), or has a method called on the getter's
+    result somewhere (``get_mailer().send()``); anything else is a cached value.
+    """
+    doubtful = [
+        s
+        for s in singletons
+        if s.shape == "cached_getter"
+        and not s.target.external
+        and not looks_like_service_name(s.target.name)
+    ]
+    if not doubtful:
+        return singletons, caches
+    called: set[str] = set()
+    for facts in index.modules.values():
+        for fn in facts.all_functions():
+            for call in fn.calls:
+                if "()." in call.name:
+                    called.add(index.resolve(facts, call.name.partition("().")[0]))
+    values = {id(s) for s in doubtful if s.accessor_qual not in called}
+    for single in doubtful:
+        if id(single) in values and single.function is not None:
+            fn = single.function
+            caches.append(
+                ValueCache(
+                    fn.name,
+                    single.facts.module,
+                    single.facts.path,
+                    fn.line,
+                    "cached_getter",
+                    single.target.holds,
+                )
+            )
+    return [s for s in singletons if id(s) not in values], caches
 
 
 def _lazy_getter(
@@ -235,14 +276,64 @@ def _self_construction(cls: ClassFacts, value: Value) -> bool:
     )
 
 
+_META_BASES = frozenset({"type", "ABCMeta", "EnumMeta", "EnumType"})
+_BUILDS_INSTANCE = ("__call__", "__new__")
+
+
+def _is_metaclass(cls: ClassFacts) -> bool:
+    """A class whose instances are classes: its ``__new__`` builds classes, not a service."""
+    return any(base.rpartition(".")[2] in _META_BASES for base in cls.bases) or cls.name.endswith(
+        ("Meta", "Metaclass")
+    )
+
+
+def _caches_instance(cls: ClassFacts, attr: str, value: Value) -> bool:
+    """Whether writing ``value`` to ``attr`` stores the instance being built."""
+    attr = attr.rpartition(".")[2]
+    if attr.startswith("__") and attr.endswith("__"):
+        return False
+    return "instance" in attr.lower() or _self_construction(cls, value)
+
+
+def _metaclass_caches(meta: ClassFacts) -> bool:
+    """Whether the metaclass's ``__call__``/``__new__`` stores and returns a cached instance.
+
+    A singleton metaclass keeps the instance it builds (``cls._instances[cls] = ...``,
+    ``cls._instance = ...``) in a class-level cache and returns what it stored. A metaclass
+    that always returns a fresh ``super().__call__(...)``, or one that prepares the class
+    (pygments' token tables, typing's ``Annotated``), is not a singleton.
+    """
+    cache = any(
+        value.kind in {"container", "none"} and "instance" in attr.lower()
+        for attr, _, value in meta.attrs
+    )
+    for name in _BUILDS_INSTANCE:
+        method = meta.method(name)
+        if method is None or not method.params:
+            continue
+        first = method.params[0].name
+        stored = any(
+            r.target == first and (r.value.callee.endswith(name) or "instance" in r.attr.lower())
+            for r in method.resets
+        ) or any(
+            c.name.startswith(f"{first}.") and "instance" in c.name.lower() for c in method.calls
+        )
+        returns_stored = any(r.kind in {"other", "name"} for r in method.returns)
+        if returns_stored and (cache or stored):
+            return True
+    return False
+
+
 def _class_singleton(  # noqa: C901
     index: ProjectIndex, facts: ModuleFacts, cls: ClassFacts, singletons: list[Singleton]
 ) -> None:
     shape, holder = "", ""
-    new = cls.method("__new__")
+    new = None if _is_metaclass(cls) else cls.method("__new__")
     if new is not None:
-        writes = [w.name for w in new.global_writes] + [
-            f"cls.{r.attr}" for r in new.resets if r.target == cls.name
+        writes = [w.name for w in new.global_writes if _caches_instance(cls, w.name, w.value)] + [
+            f"cls.{r.attr}"
+            for r in new.resets
+            if r.target == cls.name and _caches_instance(cls, r.attr, r.value)
         ]
         if writes and (new.checked or any(c.name == "hasattr" for c in new.calls)):
             shape, holder = "new_singleton", writes[0].partition(".")[2]
@@ -255,8 +346,9 @@ def _class_singleton(  # noqa: C901
             shape, holder = "new_singleton", own[0].name.partition(".")[2]
     if not shape and cls.metaclass:
         meta = index.classes.get(index.resolve(facts, cls.metaclass))
-        if meta is not None and meta[1].method("__call__") is not None:
-            shape, holder = "metaclass_singleton", meta[1].name
+        if meta is not None:
+            if _metaclass_caches(meta[1]):
+                shape, holder = "metaclass_singleton", meta[1].name
         elif "singleton" in cls.metaclass.lower():
             shape, holder = "metaclass_singleton", cls.metaclass
     if not shape:

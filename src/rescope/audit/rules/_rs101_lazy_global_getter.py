@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import ClassVar
 
 from rescope.audit._model import Finding, Severity
+from rescope.audit._singletons import Singleton
 from rescope.audit.rules._base import Context, Example, Rule
 
 __all__ = ["LazyGlobalGetter"]
+
+_NAMED = 5  # getters named in the message when several fill one global
 
 
 class LazyGlobalGetter(Rule):
@@ -45,7 +49,7 @@ class LazyGlobalGetter(Rule):
     code = "RS101"
     name = "lazy-global-getter"
     severity = Severity.MEDIUM
-    message = "`{symbol}()` keeps a `{cls}` in the module global `{holder}`"
+    message = "`{symbol}()` keeps a `{cls}` in the module global `{holder}`{also}"
     fix_title = "Register `{cls}` with the container and inject it instead of calling `{symbol}()`"
     VALID: ClassVar[list[Example]] = [
         "class Svc:\n    def run(self): ...\n\ndef make_svc():\n    return Svc()\n",
@@ -80,6 +84,13 @@ class LazyGlobalGetter(Rule):
             "        return _mailer\n"
         ),
         (
+            "class Collector:\n    def record(self, v): ...\n\n_collector = None\n\n"
+            "def record_latency(v):\n    global _collector\n    if _collector is None:\n"
+            "        _collector = Collector()\n    _collector.record(v)\n\n"
+            "def record_error(v):\n    global _collector\n    if _collector is None:\n"
+            "        _collector = Collector()\n    _collector.record(v)\n"
+        ),
+        (
             "class Cache:\n    def get(self, k): ...\n\n_cache = None\n\nclass Holder:\n"
             "    def cache(self):\n        global _cache\n        if _cache is None:\n"
             "            _cache = Cache()\n        return _cache\n"
@@ -87,13 +98,29 @@ class LazyGlobalGetter(Rule):
     ]
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        """Yield one finding per lazy getter that keeps a service."""
+        """Yield one finding per module global that getters fill lazily with a service.
+
+        When several functions fill the same global (a metrics module where every
+        ``record_*()`` creates the collector on first use), the finding is at the first of
+        them and names the others.
+        """
+        by_global: dict[tuple[str, str], list[Singleton]] = defaultdict(list)
         for single in ctx.inventory.singletons:
             if single.shape == "lazy_getter" and single.is_service:
-                yield self.finding(
-                    single.facts.path,
-                    single.anchor,
-                    single.accessor,
-                    cls=single.target.name,
-                    holder=single.holder,
-                )
+                by_global[single.facts.path, single.holder].append(single)
+        for getters in by_global.values():
+            getters.sort(key=lambda s: s.anchor)
+            first, others = getters[0], getters[1:]
+            also = ""
+            if others:
+                names = ", ".join(f"`{s.accessor}()`" for s in others[:_NAMED])
+                more = f" and {len(others) - _NAMED} more" if len(others) > _NAMED else ""
+                also = f" (also filled by {names}{more})"
+            yield self.finding(
+                first.facts.path,
+                first.anchor,
+                first.accessor,
+                cls=first.target.name,
+                holder=first.holder,
+                also=also,
+            )

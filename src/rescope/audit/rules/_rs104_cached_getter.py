@@ -16,8 +16,10 @@ class CachedGetter(Rule):
 
     What it does:
         Finds zero-argument functions under ``cache`` or ``lru_cache`` whose return value is
-        an instance of a service class or an external client. Cached values (settings, paths)
-        are listed as value caches, not reported here.
+        an instance of a service: an external client, a class named like one (``...Service``,
+        ``...Engine``), or a class some code calls a method on through the getter
+        (``get_outbox().send()``). Cached values (settings, paths, strategy objects) are listed
+        as value caches, not reported here.
 
     Why is this bad?
         The cache makes the first instance global: ``cache_clear()`` in tests is the only way
@@ -44,11 +46,21 @@ class CachedGetter(Rule):
             "class Settings(BaseSettings):\n    url: str = ''\n\n@cache\ndef get_settings():\n"
             "    return Settings()\n"
         ),
+        (  # a cached value: a strategy object, not a service anything calls through
+            "from functools import lru_cache\n\nclass OneOfStrategy:\n"
+            "    def do_draw(self, data): ...\n\n@lru_cache\ndef timezones():\n"
+            "    return OneOfStrategy()\n"
+        ),
     ]
     INVALID: ClassVar[list[Example]] = [
         (
             "import functools\n\nclass StorageService:\n    def put(self): ...\n\n"
             "@functools.lru_cache(maxsize=None)\ndef get_storage():\n    return StorageService()\n"
+        ),
+        (  # not named like a service, but used as one: a method is called on the result
+            "from functools import cache\n\nclass Outbox:\n    def send(self, m): ...\n\n"
+            "@cache\ndef get_outbox():\n    return Outbox()\n\n"
+            "def notify(m):\n    get_outbox().send(m)\n"
         ),
     ]
 

@@ -2,13 +2,72 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
+from rescope.audit._facts import FunctionFacts
 from rescope.audit._model import Finding, Severity
 from rescope.audit.rules._base import Context, Example, Rule
 
-__all__ = ["SharedMutableState"]
+__all__ = ["SharedMutableState", "per_user_state"]
+
+# Words that name who or what a request belongs to, in attribute and parameter names.
+_OWNERS = frozenset(
+    {"user", "session", "connection", "conn", "client", "subscriber", "socket", "websocket"}
+    | {"ws", "run", "request", "job", "tenant", "account", "chat", "conversation", "peer"}
+)
+_FILLS = frozenset({"append", "extend", "appendleft"})  # an ordered buffer, not a set
+_DRAINS = frozenset({"clear", "popleft"})
+
+
+def _words(name: str) -> set[str]:
+    """``active_connections`` -> {"active", "connection"}: lower-case words, singular."""
+    return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in name.lower().split("_") if w}  # noqa: PLR2004
+
+
+def per_user_state(methods: Iterable[FunctionFacts], attrs: Iterable[str]) -> list[str]:
+    """The containers among ``attrs`` that hold state per user rather than per process.
+
+    A container is per-user when its name says whose entries it holds (``connections``,
+    ``sessions``, ``runs_by_user``), when a public method that mutates it takes an owner's
+    identifier (``user_id``, ``session_id``, ``websocket``), or when it is an ordered buffer
+    that a public method appends to and another drains while returning a result
+    (``feed(chunk)``, then ``finish()`` joins and clears it): one call's data. A registry
+    the process fills (collectors, hooks, type caches, adapters) is shared on purpose and is
+    not reported.
+    """
+    methods = [m for m in methods if m.name != "__init__"]
+    out = []
+    for attr in attrs:
+        if _words(attr) & _OWNERS:
+            out.append(attr)
+            continue
+        touching = [
+            m
+            for m in methods
+            if attr in m.self_mutations
+            or attr in m.self_appends
+            or any(c.name.startswith(f"self.{attr}.") for c in m.calls)
+        ]
+        by_owner = any(
+            not m.name.startswith("_") and any(_words(p.name) & _OWNERS for p in m.params[1:])
+            for m in touching
+            if attr in m.self_mutations or attr in m.self_appends
+        )
+        fills = any(
+            not m.name.startswith("_")
+            and any(c.name == f"self.{attr}.{f}" for c in m.calls for f in _FILLS)
+            for m in touching
+        )
+        drains = any(
+            not m.name.startswith("_")
+            and m.returns
+            and any(c.name == f"self.{attr}.{d}" for c in m.calls for d in _DRAINS)
+            for m in touching
+        )
+        if by_owner or (fills and drains):
+            out.append(attr)
+    return out
 
 
 class SharedMutableState(Rule):
@@ -16,8 +75,12 @@ class SharedMutableState(Rule):
 
     What it does:
         Finds services reached through a singleton (any shape) whose ``__init__`` creates a
-        container (``self.connections = {}``) that other methods key into or append to:
-        connections, run ids, sessions, per-user caches.
+        container (``self.connections = {}``) that other methods key into or append to, when
+        that container holds per-user state: its name says whose entries it holds
+        (connections, sessions, runs, subscribers), a public method that mutates it takes an
+        owner's identifier (``user_id``, ``session_id``, ``websocket``), or it is a buffer
+        one public method fills and another drains. Process-wide registries (collectors,
+        hooks, type caches) are shared on purpose and are not reported.
 
     Why is this bad?
         One instance serves every user, so what one user's request stores is visible to the
@@ -52,8 +115,49 @@ class SharedMutableState(Rule):
             "    def add(self, p):\n        self.parts.append(p)\n\n"
             "def make():\n    return Builder()\n"
         ),
+        (  # a process-wide registry: collectors are registered once, not per user
+            "class CollectorRegistry:\n    def __init__(self):\n"
+            "        self._collector_to_names = {}\n        self._names = {}\n\n"
+            "    def register(self, collector):\n"
+            "        self._collector_to_names[collector] = collector.names()\n\n"
+            "    def unregister(self, collector):\n"
+            "        self._collector_to_names.pop(collector)\n\n"
+            "REGISTRY = CollectorRegistry()\n"
+        ),
+        (  # a console's hook stack: pushed and popped around rendering, shared on purpose
+            "class Console:\n    def __init__(self):\n        self._render_hooks = []\n"
+            "        self._record_buffer = []\n\n    def push_render_hook(self, hook):\n"
+            "        self._render_hooks.append(hook)\n\n    def pop_render_hook(self):\n"
+            "        self._render_hooks.pop()\n\n    def _check_buffer(self, segments):\n"
+            "        self._record_buffer.extend(segments)\n\n"
+            "_console = None\n\ndef get_console():\n    global _console\n"
+            "    if _console is None:\n        _console = Console()\n    return _console\n"
+        ),
+        (  # a set of seen types, reset between runs of the checker
+            "class ProtocolState:\n    def __init__(self):\n        self._rechecked = set()\n\n"
+            "    def record(self, left):\n        self._rechecked.add(left)\n\n"
+            "    def reset(self):\n        self._rechecked.clear()\n\nstate = ProtocolState()\n"
+        ),
+        (  # type caches of a checker, keyed by types
+            "class TypeState:\n    def __init__(self):\n        self._subtype_caches = {}\n\n"
+            "    def record_subtype(self, left, right):\n"
+            "        self._subtype_caches[left] = right\n\ntype_state = TypeState()\n"
+        ),
     ]
     INVALID: ClassVar[list[Example]] = [
+        (  # keyed by a run id passed in, under a neutral container name
+            "class Tracker:\n    def __init__(self):\n        self._state = {}\n\n"
+            "    def begin(self, run_id, info):\n        self._state[run_id] = info\n\n"
+            "tracker = Tracker()\n"
+        ),
+        (  # a buffer filled by one call and drained by the next: one request's data
+            "class ResponseProcessor:\n    def __init__(self):\n        self._chunks = []\n\n"
+            "    def feed(self, chunk):\n        self._chunks.append(chunk)\n\n"
+            "    def finish(self):\n        text = ''.join(self._chunks)\n"
+            "        self._chunks.clear()\n        return text\n\n"
+            "_proc = None\n\ndef get_processor():\n    global _proc\n    if _proc is None:\n"
+            "        _proc = ResponseProcessor()\n    return _proc\n"
+        ),
         (
             "class SessionManager:\n    def __init__(self):\n        self.sessions = {}\n\n"
             "    def start(self, user_id, s):\n        self.sessions[user_id] = s\n\n"
@@ -66,8 +170,14 @@ class SharedMutableState(Rule):
         """Yield one finding per singleton class with mutable per-user state."""
         seen: set[str] = set()
         for service in ctx.inventory.services:
-            state = ctx.inventory.mutable_state.get(f"{service.module}.{service.name}")
+            qualified = f"{service.module}.{service.name}"
+            state = ctx.inventory.mutable_state.get(qualified)
             if not state or service.key in seen:
+                continue
+            found = ctx.index.classes.get(qualified)
+            if found is not None:
+                state = per_user_state(found[1].methods, state)
+            if not state:
                 continue
             seen.add(service.key)
             yield self.finding(

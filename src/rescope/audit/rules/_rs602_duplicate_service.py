@@ -15,6 +15,8 @@ from rescope.audit.rules._base import Context, Example, Rule
 
 __all__ = ["DuplicateService"]
 
+_MIN_OVERLAP = 0.5  # same-named classes must share half their public methods
+
 _INTERFACE_BASES = frozenset({"Protocol", "ABC", "Generic"})
 _DOUBLES = ("Fake", "Mock", "Stub", "Dummy", "Scripted", "Null", "Noop", "InMemory")
 _ENTRY_MODULES = frozenset({"__main__", "main", "app", "asgi", "wsgi", "manage", "conftest"})
@@ -44,12 +46,16 @@ class DuplicateService(Rule):
     """Service classes implemented twice, and service modules that nothing imports.
 
     What it does:
-        Compares the service classes of the project's non-test modules: the same class name
-        defined in several modules, or two classes whose public method sets are nearly the
-        same (Jaccard similarity at least ``similarity``, default 0.8, with at least
-        ``min-methods`` public methods each), as in ``auth.py`` vs ``optimized_auth.py`` vs
-        ``auth_service.py``. Classes related by inheritance, implementations of a shared
-        ``Protocol``/ABC, sync/async twins (``Client``/``AsyncClient``, ``sync_api``/``async_api``)
+        Compares the service classes of the project's non-test modules: the same service-like
+        class name defined in several modules with nearly the same public methods (nearly all
+        of the smaller API inside the larger, and half of both shared: a same-named class
+        with another API, or none, is not a duplicate), or two classes whose public method
+        sets are nearly the same (Jaccard similarity at least ``similarity``, default 0.8,
+        with at least ``min-methods`` public methods each), as in ``auth.py`` vs
+        ``optimized_auth.py`` vs ``auth_service.py``. Both classes must act as services:
+        named like one (``...Service``, ``...Client``) or held by a singleton. Classes
+        related by inheritance, implementations of a shared ``Protocol``/ABC, sync/async twins
+        (``Client``/``AsyncClient``, ``sync_api``/``async_api``, ``pkg.x``/``pkg.asyncio.x``)
         and test doubles (``Fake...``, ``...Stub``) are not duplicates. Also
         reports a module defining a singleton service that no other module imports: by
         default only when it also holds a duplicate (the abandoned half), with
@@ -96,6 +102,34 @@ class DuplicateService(Rule):
             "tests/test_auth.py": "class FakeAuthService:\n    def register(self, e, p): ...\n"
             "    def login(self, e, p): ...\n    def refresh(self, t): ...\n"
             "    def logout(self, t): ...\n",
+        },
+        {  # same name, different APIs: a test proxy's Connection beside the driver's
+            "pg/connection.py": "class Connection:\n    def execute(self, q): ...\n"
+            "    def fetch(self, q): ...\n    def prepare(self, q): ...\n"
+            "    def transaction(self): ...\n    def close(self): ...\n",
+            "pg/_testbase/fuzzer.py": "class Connection:\n    async def prepare(self): ...\n"
+            "    async def use_client_stream(self): ...\n    async def start_tls(self, c): ...\n"
+            "    def close(self): ...\n",
+        },
+        {  # an import-failure stand-in of the same name, with no methods
+            "hc/_async/http2.py": "class AsyncHTTP2Connection:\n"
+            "    async def handle_request(self, r): ...\n    async def aclose(self): ...\n",
+            "hc/_async/__init__.py": "try:\n    from .http2 import AsyncHTTP2Connection\n"
+            "except ImportError:\n    class AsyncHTTP2Connection:\n"
+            "        def __init__(self, *a):\n            raise RuntimeError('no h2')\n",
+        },
+        {  # visitors sharing a method convention are not services
+            "tc/type_visitor.py": "class TypeQuery:\n    def visit_any(self, t): ...\n"
+            "    def visit_instance(self, t): ...\n    def visit_union(self, t): ...\n",
+            "tc/astmerge.py": "class TypeReplaceVisitor:\n    def visit_any(self, t): ...\n"
+            "    def visit_instance(self, t): ...\n    def visit_union(self, t): ...\n",
+        },
+        {  # a sync API and its asyncio twin in a sub-package
+            "rd/connection.py": "class ConnectionPool:\n    def get_connection(self): ...\n"
+            "    def release(self, c): ...\n    def disconnect(self): ...\n",
+            "rd/asyncio/connection.py": "class ConnectionPool:\n"
+            "    async def get_connection(self): ...\n    async def release(self, c): ...\n"
+            "    async def disconnect(self): ...\n",
         },
     ]
     INVALID: ClassVar[list[Example]] = [
@@ -153,7 +187,8 @@ class DuplicateService(Rule):
                     by_method[method].append(i)
         for members in by_name.values():
             for i, j in combinations(members, 2):
-                yield i, j, "the same class name"
+                if _same_api(publics[i], publics[j], similarity):
+                    yield i, j, "the same class name"
         shared_counts: dict[tuple[int, int], int] = defaultdict(int)
         for members in by_method.values():
             for i, j in combinations(members, 2):
@@ -172,9 +207,12 @@ class DuplicateService(Rule):
         for facts, cls in self._candidates(ctx):
             by_package[facts.module.partition(".")[0]].append((facts, cls))
         reported: set[tuple[str, int]] = set()
+        served = {f"{s.module}.{s.name}" for s in ctx.inventory.services}
         for group in by_package.values():
             for i, j, why in sorted(self._pairs(group)):
                 (fa, a), (fb, b) = group[i], group[j]
+                if not (_acts_as_service(fa, a, served) and _acts_as_service(fb, b, served)):
+                    continue
                 if fa.module == fb.module or _related(ctx, fa, a, fb, b) or _twins(fa, a, fb, b):
                     continue
                 shared = _public(a) & _public(b)
@@ -227,12 +265,40 @@ class DuplicateService(Rule):
             )
 
 
+def _same_api(a: frozenset[str], b: frozenset[str], similarity: float) -> bool:
+    """Whether two same-named classes offer nearly the same public methods.
+
+    Nearly all of the smaller API is in the larger one, and the two share at least half of
+    their methods together: a copy that grew a method or two, not an unrelated class that
+    happens to share a common name (a test proxy's ``Connection`` beside the driver's, or an
+    import-failure stub with no methods).
+    """
+    shared = len(a & b)
+    if not shared:
+        return False
+    return shared / min(len(a), len(b)) >= similarity and shared / len(a | b) >= _MIN_OVERLAP
+
+
+def _acts_as_service(facts: ModuleFacts, cls: ClassFacts, served: set[str]) -> bool:
+    """Named like a service (``...Service``, ``...Client``) or held by some singleton.
+
+    Classes that share an interface by convention (visitors with ``visit_*`` methods,
+    serialisable nodes with ``serialize``/``deserialize``, dialects) are not services.
+    """
+    return looks_like_service_name(cls.name) or f"{facts.module}.{cls.name}" in served
+
+
 def _sans_async(text: str) -> str:
-    return re.sub(r"(?i)_?a?sync(io)?_?|aio", "", text)
+    return re.sub(r"\.{2,}", ".", re.sub(r"(?i)_?a?sync(io)?_?|aio", "", text)).strip(".")
 
 
 def _twins(fa: ModuleFacts, a: ClassFacts, fb: ModuleFacts, b: ClassFacts) -> bool:
-    """A sync API and its async twin (``Client``/``AsyncClient``, ``sync_api``/``async_api``)."""
+    """A sync API and its async twin (``Client``/``AsyncClient``, ``sync_api``/``async_api``).
+
+    Any two classes of a module and its async mirror (``pkg.x``/``pkg.asyncio.x``) are twins.
+    """
+    if fa.module != fb.module and _sans_async(fa.module) == _sans_async(fb.module):
+        return True
     if a.name != b.name and _sans_async(a.name) != _sans_async(b.name):
         return False
     return _sans_async(fa.module) == _sans_async(fb.module) or a.name != b.name
