@@ -88,6 +88,16 @@ _PROBE = re.compile(
     r"|is_set|closing|closed|running|stopped)[^.]*$"
 )
 _QUIET_HEADS = frozenset({"logger", "log", "logging", "print", "warnings"})
+# What :func:`is_temp` can accept, to skip it on every other call.
+_TEMP_NAMES = frozenset({"mkstemp", "mkdtemp", "NamedTemporaryFile", "TemporaryDirectory"})
+_EXPR_STMT, _ASSIGN, _ANN_ASSIGN, _IF = ast.Expr, ast.Assign, ast.AnnAssign, ast.If
+_DEF, _ASYNC_DEF, _CLASS = ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef
+_CALL, _ATTRIBUTE, _NAME, _CONSTANT = ast.Call, ast.Attribute, ast.Name, ast.Constant
+# Fields of expression nodes that hold no expression: contexts, operators, identifiers, flags.
+_LEAF_FIELDS = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "arg", "kind", "conversion", "is_async"}
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 class Site(NamedTuple):
@@ -209,14 +219,21 @@ class _Scanner:
         self._body(tree.body, top, owner="", prefix="")
 
     def _body(self, body: list[ast.stmt], fn: _Fn, *, owner: str, prefix: str) -> None:
+        at_module = fn.qual == "<module>"
         for stmt in body:
-            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-                self._function(stmt, fn, owner=owner, prefix=prefix)
-            elif isinstance(stmt, ast.ClassDef):
-                self._body(stmt.body, fn, owner=stmt.name, prefix=f"{prefix}{stmt.name}.")
-            elif fn.qual == "<module>" and isinstance(stmt, ast.If) and is_main_guard(stmt):
+            kind = type(stmt)
+            if kind is _EXPR_STMT:  # the commonest statements go straight to their case
+                self._expr_stmt(stmt, fn)  # type: ignore[arg-type]
+            elif kind is _ASSIGN or kind is _ANN_ASSIGN:
+                self._assign(stmt, fn)  # type: ignore[arg-type]
+            elif kind is _DEF or kind is _ASYNC_DEF:
+                self._function(stmt, fn, owner=owner, prefix=prefix)  # type: ignore[arg-type]
+            elif kind is _CLASS:
+                name = stmt.name  # type: ignore[attr-defined]
+                self._body(stmt.body, fn, owner=name, prefix=f"{prefix}{name}.")  # type: ignore[attr-defined]
+            elif at_module and kind is _IF and is_main_guard(stmt):
                 guard = _Fn("<module>", is_async=False, in_async=False, entry=True)
-                self._body(stmt.body, guard, owner=owner, prefix=prefix)
+                self._body(stmt.body, guard, owner=owner, prefix=prefix)  # type: ignore[attr-defined]
             else:
                 self._stmt(stmt, fn, owner=owner, prefix=prefix)
 
@@ -267,27 +284,33 @@ class _Scanner:
 
     # -- statements --------------------------------------------------------------------------
 
+    def _assign(self, stmt: ast.Assign | ast.AnnAssign, fn: _Fn) -> None:
+        value = stmt.value
+        if value is None:
+            return
+        self._mark_bound(value)
+        self._expr(value, fn)
+        targets = stmt.targets if type(stmt) is _ASSIGN else [stmt.target]  # type: ignore[union-attr]
+        for target in targets:
+            self._bind(target, value, fn, stmt.lineno)
+
+    def _expr_stmt(self, stmt: ast.Expr, fn: _Fn) -> None:
+        value = stmt.value
+        if type(value) is _CALL:
+            self.dropped.add(id(value))
+            func = value.func
+            if type(func) is _ATTRIBUTE and type(func.value) is _CALL:
+                self.dropped.add(id(func.value))  # create_task(...).add_done_callback(...)
+        self._expr(value, fn)
+
     def _stmt(  # noqa: C901, PLR0911, PLR0912, PLR0915
         self, stmt: ast.stmt, fn: _Fn, *, owner: str, prefix: str
     ) -> None:
         if isinstance(stmt, ast.Assign | ast.AnnAssign):
-            value = stmt.value
-            if value is None:
-                return
-            self._mark_bound(value)
-            self._expr(value, fn)
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            for target in targets:
-                self._bind(target, value, fn, stmt.lineno)
+            self._assign(stmt, fn)
             return
         if isinstance(stmt, ast.Expr):
-            value = stmt.value
-            if isinstance(value, ast.Call):
-                self.dropped.add(id(value))
-                func = value.func
-                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
-                    self.dropped.add(id(func.value))  # create_task(...).add_done_callback(...)
-            self._expr(value, fn)
+            self._expr_stmt(stmt, fn)
             return
         if isinstance(stmt, ast.Return):
             if stmt.value is not None:
@@ -303,7 +326,7 @@ class _Scanner:
                 self._expr(ctx, fn)
                 if isinstance(ctx, ast.Call) and last_part(dotted_name(ctx.func)) in _TIMEOUTS:
                     fn.has_timeout = True
-                fn.cleaned.update(n.id for n in ast.walk(ctx) if isinstance(n, ast.Name))
+                fn.cleaned.update(_names(ctx))
                 if item.optional_vars is not None:
                     self._bind(item.optional_vars, ctx, fn, stmt.lineno, in_with=True)
             self._body(stmt.body, fn, owner=owner, prefix=prefix)
@@ -362,7 +385,7 @@ class _Scanner:
         self, target: ast.expr, value: ast.expr, fn: _Fn, line: int, *, in_with: bool = False
     ) -> None:
         if isinstance(target, ast.Attribute | ast.Subscript):
-            fn.cleaned.update(names(value))  # stored on an object: ownership moves there
+            fn.cleaned.update(_names(value))  # stored on an object: ownership moves there
             return
         call = value.value if isinstance(value, ast.Subscript) else value
         if isinstance(call, ast.Await):
@@ -384,10 +407,9 @@ class _Scanner:
             self._unbind(target, fn)
 
     def _unbind(self, target: ast.expr, fn: _Fn) -> None:
-        for node in ast.walk(target):
-            if isinstance(node, ast.Name):
-                fn.origins.pop(node.id, None)
-                fn.unknown.add(node.id)
+        for name in _names(target):
+            fn.origins.pop(name, None)
+            fn.unknown.add(name)
 
     def _creation(self, call: ast.Call, target: ast.expr, fn: _Fn, line: int) -> None:
         name = _chain(call.func, fn)
@@ -473,14 +495,22 @@ class _Scanner:
             elif kind is ast.FormattedValue or kind is ast.Starred or kind is ast.Await:
                 push(node.value)  # type: ignore[attr-defined]
             else:
-                extend(ast.iter_child_nodes(node))
+                for field in _CHILD_FIELDS.get(kind) or _child_fields(kind):
+                    child = getattr(node, field)
+                    if type(child) is list:
+                        extend([c for c in child if c is not None])
+                    elif child is not None:
+                        push(child)
 
     def _call(self, node: ast.Call, fn: _Fn, *, awaited: bool) -> bool:  # noqa: C901, PLR0912
         """Record the call where a rule wants it; return whether it offloads its arguments."""
-        name = _chain(node.func, fn)
+        func = node.func
+        name = _chain(func, fn)
         if not name:
-            plain = dotted_name(node.func)
-            if plain.startswith("self.") and last_part(plain) in _STORES:
+            if type(func) is not _ATTRIBUTE or func.attr not in _STORES:
+                return False
+            plain = dotted_name(func)
+            if plain.startswith("self."):
                 # Kept by the object (``self._paths.append(path)``): it owns the cleanup now.
                 for arg in node.args:
                     fn.cleaned.update(names(arg))
@@ -535,7 +565,7 @@ class _Scanner:
             fn.waits.append(Site(fn.qual, line, name, "communicate"))
         elif last in {"create_subprocess_exec", "create_subprocess_shell"}:
             fn.spawns.append(Site(fn.qual, line, name, "spawn"))
-        if id(node) not in self.bound and is_temp(node):
+        if _plain_last(func) in _TEMP_NAMES and id(node) not in self.bound and is_temp(node):
             # Created inline (passed along, never bound): nothing can remove it for sure.
             fn.creations.append((line, name, "temp", ()))
         return False
@@ -623,6 +653,36 @@ class _Scanner:
                 evidence += sources.get(name, [])
         if evidence and not all(_PROBE.search(e) for e in evidence):
             self.polls.append(Site(fn.qual, loop.lineno, sleeps[0]))
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of an expression node type that can hold further expressions."""
+    found = _CHILD_FIELDS.get(kind)
+    if found is None:
+        found = _CHILD_FIELDS[kind] = tuple(
+            f for f in getattr(kind, "_fields", ()) if f not in _LEAF_FIELDS
+        )
+    return found
+
+
+def _names(node: ast.AST) -> list[str]:
+    """The identifiers of every ``Name`` under ``node``, in :func:`ast.walk`'s order."""
+    kind = type(node)
+    if kind is _NAME:
+        return [node.id]  # type: ignore[attr-defined]
+    if kind is _CONSTANT:
+        return []
+    return [n.id for n in ast.walk(node) if type(n) is _NAME]
+
+
+def _plain_last(func: ast.expr) -> str:
+    """The last part :func:`dotted_name` would give ``func``, or a name no set holds."""
+    kind = type(func)
+    if kind is _ATTRIBUTE:
+        return func.attr  # type: ignore[attr-defined, no-any-return]
+    if kind is _NAME:
+        return func.id  # type: ignore[attr-defined, no-any-return]
+    return ""
 
 
 def _chain(node: ast.AST, fn: _Fn) -> str:
