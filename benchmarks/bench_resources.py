@@ -158,30 +158,34 @@ def _hash(rounds: int) -> None:
         digest.update(BUFFER)
 
 
+async def _max_lag(work, *, tick: float = 0.01) -> float:
+    """Run ``work()`` while a ticker sleeps ``tick`` at a time; return its worst lateness (s)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    async def ticker() -> float:
+        worst = 0.0
+        while not stop.is_set():
+            before = loop.time()
+            await asyncio.sleep(tick)
+            worst = max(worst, loop.time() - before - tick)
+        return worst
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(tick * 5)
+    try:
+        await work()
+    finally:
+        stop.set()
+    return await ticking
+
+
 async def _lag_table(seconds: float) -> str:
     from rescope.resources import run_cpu_bound
 
     started = time.perf_counter()
     _hash(4)
     rounds = max(1, round(seconds / ((time.perf_counter() - started) / 4)))
-    loop = asyncio.get_running_loop()
-
-    async def max_lag(work) -> float:
-        stop = asyncio.Event()
-
-        async def ticker() -> float:
-            worst = 0.0
-            while not stop.is_set():
-                before = loop.time()
-                await asyncio.sleep(0.01)
-                worst = max(worst, loop.time() - before - 0.01)
-            return worst
-
-        tick = asyncio.create_task(ticker())
-        await asyncio.sleep(0.05)
-        await work()
-        stop.set()
-        return await tick
 
     async def inline() -> None:
         _hash(rounds)
@@ -198,7 +202,7 @@ async def _lag_table(seconds: float) -> str:
         ("rescope run_cpu_bound", offloaded),
         ("asyncio.to_thread", to_thread),
     ]:
-        lag = await max_lag(work)
+        lag = await _max_lag(work)
         rows.append([name, f"{lag * 1000:.1f} ms"])
     return markdown_table([f"{seconds:g} s sha256 run", "worst 10 ms ticker lag"], rows)
 
@@ -217,25 +221,6 @@ async def _tree_lag_table(where: str, entries: int) -> str:
     """The worst lateness of a 5 ms ticker while a temp tree of ``entries`` files is removed."""
     from rescope.resources import managed_temp_dir
 
-    loop = asyncio.get_running_loop()
-
-    async def max_lag(leave) -> float:
-        stop = asyncio.Event()
-
-        async def ticker() -> float:
-            worst = 0.0
-            while not stop.is_set():
-                before = loop.time()
-                await asyncio.sleep(0.005)
-                worst = max(worst, loop.time() - before - 0.005)
-            return worst
-
-        tick = asyncio.create_task(ticker())
-        await asyncio.sleep(0.02)
-        await leave()
-        stop.set()
-        return await tick
-
     rows = []
     for name in ["rescope `async with managed_temp_dir()`", "tempfile.TemporaryDirectory"]:
         lags = []
@@ -243,7 +228,9 @@ async def _tree_lag_table(where: str, entries: int) -> str:
             if name.startswith("rescope"):
                 holder = managed_temp_dir(directory=where)
                 _fill_tree(await holder.__aenter__(), entries)
-                lags.append(await max_lag(lambda h=holder: h.__aexit__(None, None, None)))
+                lags.append(
+                    await _max_lag(lambda h=holder: h.__aexit__(None, None, None), tick=0.005)
+                )
             else:
                 plain = tempfile.TemporaryDirectory(dir=where)
                 _fill_tree(Path(plain.name), entries)
@@ -251,7 +238,7 @@ async def _tree_lag_table(where: str, entries: int) -> str:
                 async def leave(p=plain) -> None:
                     p.cleanup()
 
-                lags.append(await max_lag(leave))
+                lags.append(await _max_lag(leave, tick=0.005))
         rows.append([name, f"{sorted(lags)[1] * 1000:.1f} ms"])
     return markdown_table(
         [f"remove a {entries:,}-file tree on exit", "worst 5 ms ticker lag"], rows

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import time
+from collections.abc import Awaitable, Callable
 
 BUFFER = os.urandom(8 << 20)
 
@@ -28,3 +30,27 @@ def rounds_for(seconds: float) -> int:
 def pid_and_sum(n: int) -> tuple[int, int]:
     """Pure-Python work: the worker's pid and the sum of squares below ``n``."""
     return os.getpid(), sum(i * i for i in range(n))
+
+
+async def max_loop_lag(
+    work: Callable[[], Awaitable[object]], *, tick: float = 0.01, warmup: float = 0.05
+) -> float:
+    """Run ``work()`` while a ticker sleeps ``tick`` at a time; return its worst lateness (s)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    async def ticker() -> float:
+        worst = 0.0
+        while not stop.is_set():
+            before = loop.time()
+            await asyncio.sleep(tick)
+            worst = max(worst, loop.time() - before - tick)
+        return worst
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(warmup)
+    try:
+        await work()
+    finally:
+        stop.set()
+    return await ticking

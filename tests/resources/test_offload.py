@@ -23,31 +23,9 @@ from rescope.resources import (
     run_cpu_bound,
     run_in_process,
 )
-from tests.resources._work import hash_rounds, pid_and_sum, rounds_for
+from tests.resources._work import hash_rounds, max_loop_lag, pid_and_sum, rounds_for
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-
-
-async def _max_lag_while(work) -> float:
-    """Run ``work()`` while a 10 ms ticker runs; return the ticker's worst lateness (s)."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-
-    async def ticker() -> float:
-        worst = 0.0
-        while not stop.is_set():
-            before = loop.time()
-            await asyncio.sleep(0.01)
-            worst = max(worst, loop.time() - before - 0.01)
-        return worst
-
-    tick = asyncio.create_task(ticker())
-    await asyncio.sleep(0.05)
-    try:
-        await work()
-    finally:
-        stop.set()
-    return await tick
 
 
 @pytest.mark.anyio
@@ -63,12 +41,12 @@ async def test_offloaded_cpu_work_keeps_the_loop_responsive_inline_does_not() ->
 
     # On a shared machine the OS may not schedule the loop's thread for a while whatever the
     # code does; the best of three offloaded runs filters that out, not the GIL's effect.
-    offloaded_lag = await _max_lag_while(offloaded)
+    offloaded_lag = await max_loop_lag(offloaded)
     for _ in range(2):
         if offloaded_lag < 0.050:
             break
-        offloaded_lag = min(offloaded_lag, await _max_lag_while(offloaded))
-    inline_lag = await _max_lag_while(inline)
+        offloaded_lag = min(offloaded_lag, await max_loop_lag(offloaded))
+    inline_lag = await max_loop_lag(inline)
     print(f"max ticker lag: offloaded {offloaded_lag:.4f} s, inline {inline_lag:.3f} s")
     assert offloaded_lag < 0.050
     assert inline_lag > 0.050

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
 import pytest
 
 from rescope.resources import managed_temp_dir
+from tests.resources._work import max_loop_lag
 
 FILES = 3000
 
@@ -25,28 +25,6 @@ def _fill(root: Path) -> None:
             (sub / f"f{f}.bin").hardlink_to(source)
 
 
-async def _max_lag_while(work: Callable[[], Awaitable[None]]) -> float:
-    """Run ``work()`` while a 5 ms ticker runs; return the ticker's worst lateness (s)."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-
-    async def ticker() -> float:
-        worst = 0.0
-        while not stop.is_set():
-            before = loop.time()
-            await asyncio.sleep(0.005)
-            worst = max(worst, loop.time() - before - 0.005)
-        return worst
-
-    tick = asyncio.create_task(ticker())
-    await asyncio.sleep(0.02)
-    try:
-        await work()
-    finally:
-        stop.set()
-    return await tick
-
-
 async def _removal_lag(tmp_path: Path, *, offloaded: bool) -> float:
     """Fill a temp dir, then return the ticker's worst lateness while its exit removes it."""
     holder = managed_temp_dir(directory=tmp_path)
@@ -58,7 +36,7 @@ async def _removal_lag(tmp_path: Path, *, offloaded: bool) -> float:
         else:
             holder.__exit__(None, None, None)
 
-    return await _max_lag_while(leave)
+    return await max_loop_lag(leave, tick=0.005, warmup=0.02)
 
 
 @pytest.mark.anyio
