@@ -17,6 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rescope.testing import free_port
+
 SHARED_REDIS_URL = os.environ.get("RESCOPE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_DSN = os.environ.get(
     "RESCOPE_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
@@ -32,13 +34,6 @@ INSTALL_REDIS = "apt-get update && apt-get install -y redis-server"
 
 class ServerMissingError(RuntimeError):
     """A server a test needs is not running or not installed; the message says how to fix it."""
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
