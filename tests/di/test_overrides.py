@@ -149,3 +149,19 @@ async def test_async_override() -> None:
     async with container.override(Cache, fake):
         assert await container.aget(Cache) is fake
     assert await container.aget(Cache) is not fake
+
+
+def test_generation_changes_with_every_override_and_close() -> None:
+    """`generation` changes when an override starts, ends, and when the container closes."""
+    first, second = build(), build()
+    assert first.generation != second.generation
+    seen = [first.generation]
+    with first.override(Cache, FakeCache()):
+        seen.append(first.generation)
+    seen.append(first.generation)
+    first.get(Reporter)
+    assert first.generation == seen[-1]
+    first.close()
+    seen.append(first.generation)
+    assert len(set(seen)) == len(seen)
+    assert second.generation not in seen

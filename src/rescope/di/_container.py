@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
@@ -41,6 +42,8 @@ __all__ = ["Container", "Resolve"]
 
 T = TypeVar("T")
 _MISSING: Any = object()
+# One sequence for every container of the process, so no two states share a generation.
+_GENERATIONS = itertools.count(1)
 
 
 class Resolve(Protocol):
@@ -94,6 +97,12 @@ class Container:
     ``aget``), and ClosedError after the container was closed.
     """
 
+    generation: int
+    """A number that changes whenever what the container resolves may change: when an
+    override starts or ends and when the container closes. Unique across the containers of
+    the process, so an integration may keep resolved APP values while it stays the same.
+    """
+
     def __init__(self, *registries: Registry, context: Mapping[Any, Any] | None = None) -> None:
         self._by_key: dict[object, Provider] = merge_providers(p for r in registries for p in r)
         graph = Graph(self._by_key)
@@ -115,6 +124,7 @@ class Container:
             self._cache.update(self._root.checked_context(context))
         self._settle_env()
         self.get = self._memo.__getitem__
+        self.generation = next(_GENERATIONS)
 
     # --- resolution ---------------------------------------------------------------------
 
@@ -321,6 +331,7 @@ class Container:
                 self._compile(shape)
             self._settle_env()
             self.get = self._get_remapped if self._remap else self._memo.__getitem__
+            self.generation = next(_GENERATIONS)
 
     def _pop(self, override: Override) -> list[Any]:
         with self._lock:
@@ -341,6 +352,7 @@ class Container:
                     self._compile(shape)
                 self._settle_env()
                 self.get = self._get_remapped if self._remap else self._memo.__getitem__
+            self.generation = next(_GENERATIONS)
             return override.finalizers
 
     # --- graph --------------------------------------------------------------------------
@@ -360,6 +372,7 @@ class Container:
         self._closed = True
         self._s = self._root.closed
         self.get = self._get_closed
+        self.generation = next(_GENERATIONS)
         self._builders = {}
         self._memo.clear()
         for shape in self._shapes:

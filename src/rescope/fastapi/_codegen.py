@@ -83,7 +83,7 @@ def factory(_endpoint, _keys, _slow):
             await _slow(kwargs, _connection, _integration)
         else:
             _container = _integration.container
-            if _container.get is not _token:  # state_token(), inlined
+            if _container.generation != _token:  # state_token(), inlined
                 await _plan(_container)
             if _scoped:
                 _scope = _asgi.get(_SCOPE_KEY)

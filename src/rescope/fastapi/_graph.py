@@ -12,14 +12,14 @@ from rescope.di import Container, Scope
 __all__ = ["context_keys", "is_provided", "level_of", "state_token"]
 
 
-def state_token(container: Container) -> object:
-    """An object that changes whenever the container's graph or state does.
+def state_token(container: Container) -> int:
+    """A number that changes whenever the container's graph or state does.
 
-    ``container.get`` is the APP resolver in force: the container installs a new one
-    when an override starts or ends and when it closes, so a value it returned stays
-    valid while it is the same object.
+    It is ``container.generation``: it changes when an override starts or ends and when
+    the container closes, and no two containers share one, so a value resolved under it
+    stays valid while it is the same.
     """
-    return container.get
+    return container.generation
 
 
 def is_provided(container: Container, key: object) -> bool:
