@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import TracebackType
 
 import pytest
 
 from rescope import Container, Registry, Scope
-from rescope.exceptions import ContainerError, ScopeViolationError
+from rescope.exceptions import ContainerError, RegistrationError, ScopeViolationError
 from tests.di.services import (
     Cache,
     Database,
@@ -30,6 +31,43 @@ class FakeCache:
 class Reporter:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+
+class Connection:
+    """The real REQUEST-scoped connection."""
+
+
+class FakeConnection(Connection):
+    """What the fake connector's ``__enter__`` hands out."""
+
+
+class Query:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+
+class FakeConnector:
+    """A context-manager class: entering it opens a fake connection, exiting closes it."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def __enter__(self) -> FakeConnection:
+        self.log.append("enter")
+        return FakeConnection()
+
+    def __exit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.log.append("exit")
+
+
+def build_connections(log: list[str]) -> Container:
+    registry = Registry()
+    registry.value(log, provides=list[str])
+    registry.add(Connection, scope=Scope.REQUEST)
+    registry.add(Query, scope=Scope.REQUEST)
+    return Container(registry)
 
 
 def build() -> Container:
@@ -89,6 +127,65 @@ def test_factory_override_with_its_own_scope_and_cleanup() -> None:
         assert log.events == ["open fake"]
     assert log.events == ["open fake", "close fake"]
     assert container.get(Database).settings.dsn == "sqlite://"
+
+
+def test_entered_factory_override_serves_what_enter_returns() -> None:
+    """With enter=True the override serves `__enter__`'s value and exits it with its scope."""
+    log: list[str] = []
+    container = build_connections(log)
+    with container.override(Connection, factory=FakeConnector, enter=True):
+        with container.scope(Scope.REQUEST) as scope:
+            connection = scope.get(Connection)
+            assert type(connection) is FakeConnection
+            assert scope.get(Connection) is connection
+            assert scope.get(Query).connection is connection
+            assert log == ["enter"]
+        assert log == ["enter", "exit"]
+    with container.scope(Scope.REQUEST) as scope:
+        assert type(scope.get(Connection)) is Connection
+        assert type(scope.get(Query).connection) is Connection
+    assert log == ["enter", "exit"]
+
+
+def test_entered_app_override_is_exited_when_the_override_ends() -> None:
+    """An entered override given scope=APP lives as long as the override, then is exited."""
+    log: list[str] = []
+    container = build_connections(log)
+    with container.override(Connection, factory=FakeConnector, scope=Scope.APP, enter=True):
+        connection = container.get(Connection)
+        assert type(connection) is FakeConnection
+        with container.scope(Scope.REQUEST) as scope:
+            assert scope.get(Query).connection is connection
+        assert log == ["enter"]
+    assert log == ["enter", "exit"]
+    with container.scope(Scope.REQUEST) as scope:
+        assert type(scope.get(Connection)) is Connection
+
+
+def test_entered_override_of_what_cannot_be_entered_is_refused() -> None:
+    """enter=True is validated as `Registry.add` does, when the override is made."""
+    container = build_connections([])
+    with pytest.raises(RegistrationError, match="is not a context manager class"):
+        container.override(Connection, factory=Query, enter=True)
+
+    def connections() -> Iterator[Connection]:
+        yield Connection()
+
+    with pytest.raises(RegistrationError, match="enter=True applies to classes and sync"):
+        container.override(Connection, factory=connections, enter=True)
+
+
+@pytest.mark.parametrize(
+    "replacement",
+    [(Connection, FakeConnection()), (Registry(),)],
+    ids=["value", "registry"],
+)
+def test_enter_needs_a_factory(replacement: tuple[object, ...]) -> None:
+    """enter=True with a ready value or a Registry is refused: there is nothing to enter."""
+    container = build_connections([])
+    with pytest.raises(ContainerError, match="enter=True without factory=") as info:
+        container.override(*replacement, enter=True)
+    assert "Try `container.override(Service, factory=Client, enter=True)`" in str(info.value)
 
 
 def test_registry_override_and_nesting() -> None:

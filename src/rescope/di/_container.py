@@ -36,6 +36,7 @@ from rescope.exceptions import (
     CleanupError,
     ClosedError,
     ContainerError,
+    _qualified_name,
 )
 
 __all__ = ["Container", "Resolve"]
@@ -260,6 +261,7 @@ class Container:
         *,
         factory: Callable[..., Any] | None = None,
         scope: Scope | None = None,
+        enter: bool = False,
     ) -> Override:
         """Replace a service while a ``with`` block runs (for tests).
 
@@ -275,11 +277,25 @@ class Container:
             value: The replacement object.
             factory: A class or function making the replacement.
             scope: The scope of ``factory``'s values.
+            enter: Enter what ``factory`` makes as a context manager and serve what
+                entering returns, exiting it when its scope closes (as ``enter=True`` of
+                :meth:`Registry.add`).
 
         Raises:
-            ContainerError: When neither or both of ``value`` and ``factory`` are given.
+            ContainerError: When neither or both of ``value`` and ``factory`` are given, or
+                ``enter=True`` comes without ``factory``.
+            RegistrationError: When ``factory`` cannot be registered as given (for
+                ``enter=True``, when what it makes is not a context manager class).
             GraphValidationError: When the graph with the replacement is invalid.
         """
+        if enter and factory is None:
+            raise ContainerError(
+                f"override of `{_qualified_name(target)}` passes enter=True without factory=:"
+                " only a factory's values can be entered, and a ready value or a Registry's"
+                " providers are used as they are.",
+                hint="`container.override(Service, factory=Client, enter=True)`, or register"
+                " the replacement with enter=True in the Registry you pass.",
+            )
         if isinstance(target, Registry):
             providers = list(target)
         elif (value is _MISSING) == (factory is None):
@@ -294,7 +310,7 @@ class Container:
             if scope is None:
                 current = self._by_key.get(target)
                 scope = current.scope if current is not None else Scope.APP
-            providers = [make_provider(factory, scope=scope, provides=target)]
+            providers = [make_provider(factory, scope=scope, provides=target, enter=enter)]
         return Override(self, providers)
 
     def _push(self, override: Override) -> None:

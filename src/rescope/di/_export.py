@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rescope.di._graph import Graph, Node
+from rescope.di._graph import Arg, Graph, Node
 from rescope.di._providers import Kind
 from rescope.di._scope import Scope
 from rescope.exceptions import UnknownServiceError, _qualified_name
@@ -15,6 +15,34 @@ __all__ = ["DependencyGraph"]
 
 def _name(node: Node) -> str:
     return _qualified_name(node.key)
+
+
+def _target(arg: Arg) -> tuple[Node, str] | None:
+    """The node an argument depends on and the edge's kind ("direct" or "lazy"), if any."""
+    if arg.node is not None:
+        return arg.node, "direct"
+    if arg.lazy is not None:
+        return arg.lazy, "lazy"
+    return None
+
+
+def _uses(node: Node, special: str) -> bool:
+    """Whether ``node`` is given the container ("container") or its scope ("scope")."""
+    return any(arg.special == special for arg in node.args)
+
+
+def _notes(node: Node) -> list[str]:
+    """What a diagram notes under a service's name besides its scope."""
+    return [f"uses {special}" for special in ("scope", "container") if _uses(node, special)]
+
+
+def _dot_node(node: Node) -> str:
+    """A DOT node statement, with a label only when there is something to note."""
+    notes = _notes(node)
+    if not notes:
+        return f'"{_name(node)}"'
+    label = "\\n".join([_name(node), *notes])
+    return f'"{_name(node)}" [label="{label}"]'
 
 
 class DependencyGraph:
@@ -66,12 +94,25 @@ class DependencyGraph:
             if node.provider.kind is Kind.CONTEXT and parent < node.provider.scope <= entered
         )
 
+    def _edges(self) -> list[tuple[Node, Arg, Node, str]]:
+        """Every edge as (source, argument, target, kind), in dependency order."""
+        return [
+            (node, arg, *found)
+            for node in self._graph.order
+            for arg in node.args
+            if (found := _target(arg)) is not None
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         """The graph as plain data: ``{"services": [...], "edges": [...]}``.
 
         Each service has ``id``, ``provides``, ``scope`` (declared), ``effective_scope``,
-        ``kind``, ``provider`` and ``is_async``; each edge has ``source``, ``target`` and
-        ``parameter`` (the source needs the target).
+        ``kind``, ``provider``, ``is_async``, ``uses_scope`` (a parameter is given the
+        ``ScopedContainer`` the service lives in) and ``uses_container`` (a parameter is
+        given the ``Container``). Each edge has ``source``, ``target``, ``parameter`` (the
+        source needs the target) and ``kind``: ``"direct"`` when the target is injected, or
+        ``"lazy"`` when a ``Lazy[T]`` (or ``Callable[[], T]``) resolves it later. Lazy
+        edges may close a cycle; the services' order follows the direct edges only.
         """
         services = [
             {
@@ -84,14 +125,19 @@ class DependencyGraph:
                 if node.provider.kind.value != "value"
                 else f"<{type(node.provider.source).__name__} value>",
                 "is_async": node.needs_async,
+                "uses_scope": _uses(node, "scope"),
+                "uses_container": _uses(node, "container"),
             }
             for node in self._graph.order
         ]
         edges = [
-            {"source": _name(node), "target": _name(arg.node), "parameter": arg.dependency.name}
-            for node in self._graph.order
-            for arg in node.args
-            if arg.node is not None
+            {
+                "source": _name(node),
+                "target": _name(target),
+                "parameter": arg.dependency.name,
+                "kind": kind,
+            }
+            for node, arg, target, kind in self._edges()
         ]
         return {"services": services, "edges": edges}
 
@@ -104,22 +150,30 @@ class DependencyGraph:
         return json.dumps(self.to_dict(), indent=indent)
 
     def to_mermaid(self) -> str:
-        """The graph as a Mermaid flowchart: one node per service, labelled with its scope."""
+        """The graph as a Mermaid flowchart: one node per service, labelled with its scope.
+
+        Lazy dependencies are dashed edges (``-.->``) labelled ``lazy <parameter>``; a
+        service given its scope or the container says so under its scope.
+        """
         ids = {node: f"n{i}" for i, node in enumerate(self._graph.order)}
         lines = ["flowchart LR"]
         for node, ident in ids.items():
-            label = f"{_name(node)}<br/>{node.scope}"
+            label = "<br/>".join([_name(node), str(node.scope), *_notes(node)])
             lines.append(f'    {ident}["{label}"]')
-        lines.extend(
-            f"    {ids[node]} -->|{arg.dependency.name}| {ids[arg.node]}"
-            for node in self._graph.order
-            for arg in node.args
-            if arg.node is not None
-        )
+        for node, arg, target, kind in self._edges():
+            name = arg.dependency.name
+            if kind == "lazy":
+                lines.append(f"    {ids[node]} -.->|lazy {name}| {ids[target]}")
+            else:
+                lines.append(f"    {ids[node]} -->|{name}| {ids[target]}")
         return "\n".join(lines) + "\n"
 
     def to_dot(self) -> str:
-        """The graph as Graphviz DOT, services clustered by scope."""
+        """The graph as Graphviz DOT, services clustered by scope.
+
+        Lazy dependencies are dashed edges labelled ``lazy <parameter>``; a service given
+        its scope or the container says so in its label.
+        """
         lines = ["digraph rescope {", "    rankdir=LR;", "    node [shape=box];"]
         by_scope: dict[str, list[Node]] = {}
         for node in self._graph.order:
@@ -127,13 +181,13 @@ class DependencyGraph:
         for i, (scope, nodes) in enumerate(by_scope.items()):
             lines.append(f"    subgraph cluster_{i} {{")
             lines.append(f'        label="{scope}";')
-            lines.extend(f'        "{_name(node)}";' for node in nodes)
+            lines.extend(f"        {_dot_node(node)};" for node in nodes)
             lines.append("    }")
-        lines.extend(
-            f'    "{_name(node)}" -> "{_name(arg.node)}" [label="{arg.dependency.name}"];'
-            for node in self._graph.order
-            for arg in node.args
-            if arg.node is not None
-        )
+        for node, arg, target, kind in self._edges():
+            name = arg.dependency.name
+            attributes = (
+                f'label="lazy {name}", style=dashed' if kind == "lazy" else f'label="{name}"'
+            )
+            lines.append(f'    "{_name(node)}" -> "{_name(target)}" [{attributes}];')
         lines.append("}")
         return "\n".join(lines) + "\n"
