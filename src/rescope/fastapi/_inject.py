@@ -11,7 +11,7 @@ from fastapi.params import Depends as DependsParam
 from starlette.requests import HTTPConnection
 
 from rescope.exceptions import AsyncProviderError, _qualified_name
-from rescope.fastapi._runtime import SCOPE_KEY, integration_of
+from rescope.fastapi._runtime import state_of
 
 __all__ = ["Inject", "dependency_for", "from_container", "injected_key"]
 
@@ -27,10 +27,10 @@ def _make_dependency(key: object) -> Any:
 
     async def dependency(connection: HTTPConnection) -> Any:
         nonlocal is_async
-        asgi = connection.scope
-        scope = asgi.get(SCOPE_KEY)
+        state = state_of(connection.scope)
+        scope = state.scope
         if scope is None:
-            integration = integration_of(asgi)
+            integration = state.integration
             scope = integration.enter_now(connection) or await integration.enter(connection)
         if not is_async:
             try:

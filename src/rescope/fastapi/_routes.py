@@ -26,7 +26,7 @@ from rescope.exceptions import AsyncProviderError
 from rescope.fastapi._codegen import Slow, generate
 from rescope.fastapi._inject import dependency_for, injected_key
 from rescope.fastapi._overrides import solve_override
-from rescope.fastapi._runtime import SCOPE_KEY
+from rescope.fastapi._runtime import state_of
 
 __all__ = ["Injection", "inject_routes"]
 
@@ -68,8 +68,31 @@ def _key_of(annotation: Any, default: Any) -> tuple[bool, object]:
     return False, None
 
 
-def rewrite(endpoint: Callable[..., Any]) -> Callable[..., Any] | None:
-    """Return ``endpoint`` with its injected parameters resolved by rescope, or None."""
+_PLAIN_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def _wrapper_params(params: list[inspect.Parameter], connection: str) -> list[str] | None:
+    """The names the wrapper takes one by one, or None when it must take ``**kwargs``.
+
+    FastAPI passes every parameter by keyword; a wrapper naming them is cheaper than one
+    collecting a dict. It cannot when the endpoint takes ``*args``/``**kwargs`` or a name
+    that could clash with the wrapper's own (they all start with ``_``).
+    """
+    for param in params:
+        if param.kind not in _PLAIN_KINDS:
+            return None
+        if param.name.startswith("_") and param.name != connection:
+            return None
+    return [param.name for param in params]
+
+
+def rewrite(endpoint: Callable[..., Any], *, http: bool = True) -> Callable[..., Any] | None:
+    """Return ``endpoint`` with its injected parameters resolved by rescope, or None.
+
+    Args:
+        endpoint: The path operation function.
+        http: Whether it serves HTTP requests (False: a websocket route).
+    """
     if getattr(endpoint, _REWRITTEN, None) is not None:
         return None
     found = _injections(endpoint)
@@ -106,6 +129,8 @@ def rewrite(endpoint: Callable[..., Any]) -> Callable[..., Any] | None:
         [(name, key) for name, key, _ in plan],
         connection,
         hidden=hidden,
+        params=_wrapper_params(params, connection),
+        http=http,
         slow=_generic(tuple(plan)),
     )
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
@@ -128,7 +153,7 @@ def _generic(plan: tuple[tuple[str, object, Any], ...]) -> Slow:
     async def resolve(kwargs: dict[str, Any], connection: HTTPConnection, integration: Any) -> None:
         app = integration.app
         overrides = app.dependency_overrides
-        scope: ScopedContainer | None = connection.scope.get(SCOPE_KEY)
+        scope: ScopedContainer | None = state_of(connection.scope).scope
         for name, key, dependency in plan:
             if dependency in overrides:
                 kwargs[name] = await solve_override(dependency, connection, app)
@@ -210,7 +235,7 @@ def inject_routes(routes: Iterable[BaseRoute]) -> list[Injection]:
 
 
 def _rewrite_route(route: routing.APIRoute | routing.APIWebSocketRoute) -> None:
-    wrapper = rewrite(route.endpoint)
+    wrapper = rewrite(route.endpoint, http=isinstance(route, routing.APIRoute))
     if wrapper is None:
         return
     route.endpoint = wrapper

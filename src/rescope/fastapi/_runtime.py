@@ -6,45 +6,47 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, MutableMapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import BackgroundTasks, FastAPI, Request, WebSocket
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Send
-from starlette.types import Scope as ASGIScope
 
 from rescope.di import Container, Registry, Scope, ScopedContainer
+from rescope.di._codegen import Factory
+from rescope.di._inline import DirectCall, direct_calls, inline_entry
 from rescope.exceptions import AsyncFinalizerError, CleanupError, ConfigurationError
 from rescope.fastapi._graph import context_keys
 from rescope.fastapi._users import CurrentUser, UserLease, UserScopes
 
 __all__ = [
     "CONNECTION",
-    "ERROR_KEY",
-    "LEASE_KEY",
-    "OWN_KEY",
-    "SCOPE_KEY",
     "STATE_KEY",
-    "TASKS_KEY",
+    "ConnectionState",
     "ContainerSource",
+    "InlineRequest",
     "Integration",
     "UserKey",
     "current_scope",
+    "inline_request_entry",
     "integration_of",
+    "state_of",
 ]
 
 logger = logging.getLogger("rescope.fastapi")
 
-# Keys in the ASGI scope dict: the integration, the connection's scope, its user lease and
-# the BackgroundTasks handed to services.
-STATE_KEY = "rescope.integration"
-SCOPE_KEY = "rescope.scope"
-LEASE_KEY = "rescope.user"
-TASKS_KEY = "rescope.tasks"
-OWN_KEY = "rescope.own"
-# An error the endpoint raised that an exception handler then turned into a response.
-ERROR_KEY = "rescope.error"
+# The one key rescope adds to the ASGI scope dict: its ConnectionState. (A key added to
+# that dict can make it grow, which costs more than the rest of the bookkeeping.)
+STATE_KEY = "rescope"
 
 CONNECTION = Scope.custom("CONNECTION", after=Scope.SESSION)
 """The scope of one websocket connection, between SESSION and REQUEST.
@@ -55,11 +57,50 @@ declared with ``registry.context(WebSocket, scope=CONNECTION)``, are the connect
 own), from APP otherwise. An HTTP request enters REQUEST, which covers it.
 """
 
-# Keys a mounted sub-application with its own ``setup`` sets in the shared ASGI scope.
-_KEYS = (STATE_KEY, SCOPE_KEY, LEASE_KEY, TASKS_KEY, OWN_KEY, ERROR_KEY)
-
 UserKey = Callable[[HTTPConnection], "Hashable | Awaitable[Hashable | None] | None"]
 ContainerSource = Container | Registry | Callable[[], Container]
+
+
+class ConnectionState:
+    """What rescope keeps for one connection, under ``STATE_KEY`` in its ASGI scope.
+
+    Made by the middleware without an ``__init__`` call; it sets every attribute.
+
+    Attributes:
+        integration: The integration serving the connection.
+        scope: The connection's entered scope (REQUEST or CONNECTION), once entered.
+        lease: The user scope lease, when ``user_key`` named a user.
+        tasks: The ``BackgroundTasks`` handed to services, when they declare them.
+        error: An error the endpoint raised, which an exception handler may then have
+            turned into a response: the scope closes with it.
+    """
+
+    __slots__ = ("error", "integration", "lease", "scope", "tasks")
+    __init__ = object.__init__
+
+    integration: Integration
+    scope: ScopedContainer | None
+    lease: UserLease | None
+    tasks: BackgroundTasks | None
+    error: BaseException | None
+
+
+def state_of(asgi: MutableMapping[str, Any]) -> ConnectionState:
+    """The rescope state of this connection.
+
+    Raises:
+        ConfigurationError: When the app was not set up with ``rescope.fastapi.setup``.
+    """
+    state = asgi.get(STATE_KEY)
+    if state is None:
+        raise ConfigurationError(
+            "a service was injected into a request of an app that rescope does not serve:"
+            " no request scope can be entered, so there is nothing to resolve it from.",
+            setting="setup",
+            hint="`rescope.fastapi.setup(app, container)` on the application (the outermost"
+            " one when sub-applications are mounted).",
+        )
+    return state  # type: ignore[no-any-return]
 
 
 def integration_of(asgi: MutableMapping[str, Any]) -> Integration:
@@ -68,16 +109,7 @@ def integration_of(asgi: MutableMapping[str, Any]) -> Integration:
     Raises:
         ConfigurationError: When the app was not set up with ``rescope.fastapi.setup``.
     """
-    integration = asgi.get(STATE_KEY)
-    if integration is None:
-        raise ConfigurationError(
-            "a service was injected into a request of an app that rescope does not serve:"
-            " no request scope can be entered, so there is nothing to resolve it from.",
-            setting="setup",
-            hint="`rescope.fastapi.setup(app, container)` on the application (the outermost"
-            " one when sub-applications are mounted).",
-        )
-    return integration  # type: ignore[no-any-return]
+    return state_of(asgi).integration
 
 
 async def current_scope(connection: HTTPConnection) -> ScopedContainer:
@@ -92,11 +124,59 @@ async def current_scope(connection: HTTPConnection) -> ScopedContainer:
     Raises:
         ConfigurationError: When the app was not set up with ``rescope.fastapi.setup``.
     """
-    asgi = connection.scope
-    scope: ScopedContainer | None = asgi.get(SCOPE_KEY)
+    state = state_of(connection.scope)
+    scope = state.scope
     if scope is None:
-        scope = await integration_of(asgi).enter(connection)
+        scope = await state.integration.enter(connection)
     return scope
+
+
+@dataclass(frozen=True, slots=True)
+class InlineRequest:
+    """How generated route code enters a request's REQUEST scope without ``enter_now``.
+
+    Attributes:
+        cls: The class of the scope object.
+        shape: The compiled shape it points at.
+        context_keys: The context keys the request passes (the connection is the value).
+        sync: The function resolving each key that needs no ``await``.
+        calls: For each injected key, how to create it with one call in the fresh
+            scope, or None.
+    """
+
+    cls: type[ScopedContainer]
+    shape: object
+    context_keys: tuple[object, ...]
+    sync: Mapping[object, Factory]
+    calls: tuple[DirectCall | None, ...]
+
+
+def inline_request_entry(
+    integration: Integration, container: Container, keys: Sequence[object]
+) -> InlineRequest | None:
+    """How to enter REQUEST inline for ``integration``'s HTTP requests, or None.
+
+    Only the plain case qualifies, which :meth:`Integration.enter_now` serves the same
+    way: no user scopes and no ``BackgroundTasks`` for services. The answer holds while
+    ``container.generation`` stays the same.
+
+    Args:
+        integration: The app's integration.
+        container: Its container.
+        keys: The keys the route injects, in order.
+    """
+    if not integration.plain:
+        return None
+    entry = inline_entry(container, Scope.REQUEST)
+    if entry is None:
+        return None
+    return InlineRequest(
+        cls=entry.cls,
+        shape=entry.shape,
+        context_keys=integration.request_keys,
+        sync=entry.sync,
+        calls=tuple(direct_calls(container, entry, keys)),
+    )
 
 
 class Integration:
@@ -130,6 +210,7 @@ class Integration:
         self._sweeper: asyncio.Task[None] | None = None
         self.async_close = False
         self.plain = False
+        self.request_keys: tuple[object, ...] = ()
         self._keys: dict[tuple[Scope, Scope], frozenset[object]] = {}
         if self._container is not None:
             self._bind(self._container)
@@ -183,7 +264,7 @@ class Integration:
         ):
             self._keys[parent, entered] = context_keys(container, parent=parent, entered=entered)
         http = self._keys[Scope.APP, Scope.REQUEST]
-        self._request_keys = tuple(k for k in (Request, HTTPConnection) if k in http)
+        self.request_keys = tuple(k for k in (Request, HTTPConnection) if k in http)
         user_http = self._keys[Scope.SESSION, Scope.REQUEST]
         self._user_request_keys = tuple(k for k in (Request, HTTPConnection) if k in user_http)
         self._tasks = BackgroundTasks in http
@@ -221,9 +302,9 @@ class Integration:
         if self.plain:
             asgi = connection.scope
             if asgi["type"] == "http":
-                keys = self._request_keys
+                keys = self.request_keys
                 context = dict.fromkeys(keys, connection) if keys else None
-                scope = asgi[SCOPE_KEY] = self._container.scope(  # type: ignore[union-attr]
+                scope = asgi[STATE_KEY].scope = self._container.scope(  # type: ignore[union-attr]
                     Scope.REQUEST, context=context
                 )
                 return scope
@@ -254,11 +335,12 @@ class Integration:
         if key is None:
             return None
         lease = self.users.acquire(key)
-        connection.scope[LEASE_KEY] = lease
+        state_of(connection.scope).lease = lease
         return lease
 
     def _enter(self, connection: HTTPConnection, lease: UserLease | None) -> ScopedContainer:
         asgi = connection.scope
+        state = state_of(asgi)
         container = self.container
         if asgi["type"] == "websocket":
             if lease is None:
@@ -267,21 +349,21 @@ class Integration:
             else:
                 own = self.context_for(connection, parent=Scope.SESSION, entered=CONNECTION)
                 scope = lease.scope.scope(CONNECTION, context=own)
-            asgi[OWN_KEY] = asgi[SCOPE_KEY] = scope
+            state.scope = scope
             return scope
         if lease is None:
-            keys, with_tasks = self._request_keys, self._tasks
+            keys, with_tasks = self.request_keys, self._tasks
         else:
             keys, with_tasks = self._user_request_keys, self._user_tasks
         context: dict[Any, Any] | None = dict.fromkeys(keys, connection) if keys else None
         if with_tasks:
-            tasks = asgi[TASKS_KEY] = BackgroundTasks()
+            tasks = state.tasks = BackgroundTasks()
             context = {**(context or {}), BackgroundTasks: tasks}
         if lease is None:
             scope = container.scope(Scope.REQUEST, context=context)
         else:
             scope = lease.scope.scope(Scope.REQUEST, context=context)
-        asgi[SCOPE_KEY] = scope
+        state.scope = scope
         return scope
 
     @contextlib.asynccontextmanager
@@ -289,27 +371,27 @@ class Integration:
         self, websocket: WebSocket, scope: Scope = Scope.REQUEST
     ) -> AsyncIterator[ScopedContainer]:
         """Enter a scope for one websocket message; see ``rescope.fastapi.message_scope``."""
-        parent = websocket.scope.get(SCOPE_KEY)
+        parent = state_of(websocket.scope).scope
         if parent is None:
             parent = await self.enter(websocket)
         context = self.context_for(websocket, parent=parent.scope_kind, entered=scope)
         async with parent.scope(scope, context=context) as child:
             yield child
 
-    async def exit(self, asgi: ASGIScope, error: BaseException | None) -> None:
+    async def exit(
+        self, state: ConnectionState, error: BaseException | None, path: object = None
+    ) -> None:
         """Close what :meth:`enter` opened for this connection (after the response)."""
-        lease: UserLease | None = asgi.get(LEASE_KEY)
+        lease = state.lease
         try:
-            scope: ScopedContainer | None = (
-                asgi.get(SCOPE_KEY) if asgi["type"] == "http" else asgi.get(OWN_KEY)
-            )
+            scope = state.scope
             if scope is not None:
-                tasks: BackgroundTasks | None = asgi.get(TASKS_KEY)
+                tasks = state.tasks
                 if tasks is not None and error is None and tasks.tasks:
                     await tasks()
                 await self._close(scope, error)
         except CleanupError:
-            logger.exception("finalizers of the scope of %s failed", asgi.get("path"))
+            logger.exception("finalizers of the scope of %s failed", path)
         finally:
             if lease is not None:
                 await self.users.release(lease)
@@ -355,67 +437,3 @@ class Integration:
             await self._container.aclose()
             if self._owns_container:
                 self._container = None
-
-
-class RescopeMiddleware:
-    """Pure ASGI middleware: closes each connection's scope after the response is sent.
-
-    The scope itself is entered lazily, by the first injected parameter, so requests
-    that inject nothing cost one dict store.
-
-    Args:
-        app: The wrapped ASGI app.
-        integration: The app's integration.
-    """
-
-    def __init__(self, app: ASGIApp, integration: Integration) -> None:
-        self.app = app
-        self.integration = integration
-
-    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self.app(scope, receive, send)
-            return
-        integration = self.integration
-        outer = scope.get(STATE_KEY)
-        if outer is not None and outer is not integration:
-            await self._nested(scope, receive, send)
-            return
-        scope[STATE_KEY] = integration
-        try:
-            await self.app(scope, receive, send)
-        except BaseException as error:
-            if SCOPE_KEY in scope or LEASE_KEY in scope:
-                await integration.exit(scope, error)
-            raise
-        entered = scope.get(SCOPE_KEY)
-        handled: BaseException | None = scope.get(ERROR_KEY)
-        if (
-            entered is not None
-            and handled is None
-            and integration.plain
-            and not integration.async_close
-            and scope["type"] == "http"
-        ):
-            # the common case, inlined: a request scope with sync finalizers at most
-            try:
-                entered.__exit__(None, None, None)
-            except AsyncFinalizerError:
-                integration.async_close = True
-            except CleanupError:
-                logger.exception("finalizers of the scope of %s failed", scope.get("path"))
-                return
-            else:
-                return
-        if entered is not None or LEASE_KEY in scope:
-            await integration.exit(scope, handled)
-
-    async def _nested(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
-        """Serve a mounted app with its own ``setup``: its keys, then the outer app's back."""
-        saved = {key: scope.pop(key) for key in _KEYS if key in scope}
-        try:
-            await self(scope, receive, send)
-        finally:
-            for key in _KEYS:
-                scope.pop(key, None)
-            scope.update(saved)

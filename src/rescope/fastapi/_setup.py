@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request, WebSocket
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp
 
 from rescope.di import Container, Scope, ScopedContainer
 from rescope.exceptions import (
@@ -18,12 +17,12 @@ from rescope.exceptions import (
     _qualified_name,
 )
 from rescope.fastapi._graph import context_keys, is_provided, level_of
+from rescope.fastapi._middleware import install
 from rescope.fastapi._problems import add_problem_handlers
 from rescope.fastapi._routes import Injection, inject_routes, mounted_integrations
 from rescope.fastapi._runtime import (
     ContainerSource,
     Integration,
-    RescopeMiddleware,
     UserKey,
     integration_of,
 )
@@ -133,10 +132,7 @@ def setup(  # noqa: PLR0913 - keyword-only options of one call
     )
     app.state.rescope = integration
 
-    def middleware(inner: ASGIApp) -> RescopeMiddleware:
-        return RescopeMiddleware(inner, integration)
-
-    app.add_middleware(middleware)
+    install(app, integration)
     app.router.lifespan_context = _lifespan(integration, app.router.lifespan_context)
     inject_routes(app.routes)
     app.openapi_schema = None
