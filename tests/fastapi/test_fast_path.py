@@ -200,3 +200,71 @@ def test_the_exit_stack_is_an_async_exit_stack_for_fastapi() -> None:
     with TestClient(app) as client:
         client.get("/stack")
     assert isinstance(stacks[0], AsyncExitStack)
+
+
+class Hiding:
+    """A middleware that keeps what it wraps under another name than ``app``."""
+
+    def __init__(self, app: Any) -> None:
+        self._inner = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self._inner(scope, receive, send)
+
+
+def cleanup_registry() -> Registry:
+    reg = Registry()
+    reg.add(Settings)
+    reg.add(gen_unit, scope=Scope.REQUEST)
+    return reg
+
+
+def test_a_stack_that_hides_fastapis_layer_is_served_from_the_router() -> None:
+    """When the walk cannot reach FastAPI's layer, rescope's wraps the router's stack."""
+    app = FastAPI()
+    app.add_middleware(Hiding)
+
+    @app.get("/unit")
+    async def unit_view(unit: Inject[Unit]) -> str:
+        return type(unit).__name__
+
+    setup(app, cleanup_registry())
+    closed.clear()
+    with TestClient(app) as client:
+        assert client.get("/unit").json() == "Unit"
+        assert len(closed) == 1  # the request's generator ran its cleanup
+    assert isinstance(app.router.middleware_stack, RescopeMiddleware)
+
+
+def test_a_served_app_mounted_in_a_plain_one() -> None:
+    """FastAPI's own stack of the outer app is not taken for rescope's state."""
+    inner = FastAPI()
+
+    @inner.get("/unit")
+    async def unit_view(unit: Inject[Unit]) -> str:
+        return type(unit).__name__
+
+    setup(inner, cleanup_registry())
+    outer = FastAPI()
+    outer.mount("/inner", inner)
+    closed.clear()
+    with TestClient(inner), TestClient(outer) as client:
+        assert client.get("/inner/unit").json() == "Unit"
+    assert len(closed) == 1
+
+
+def test_a_mounted_app_without_its_own_setup_keeps_the_outer_state() -> None:
+    """The mounted app's FastAPI layer gives way: its routes resolve from the outer state."""
+    sub = FastAPI()
+
+    @sub.post("/upload")
+    async def upload(file: Annotated[UploadFile, File()], unit: Inject[Unit]) -> int:
+        return len(await file.read())
+
+    app = FastAPI()
+    app.mount("/sub", sub)
+    setup(app, cleanup_registry())
+    closed.clear()
+    with TestClient(app) as client:
+        assert client.post("/sub/upload", files={"file": ("a", b"abc")}).json() == 3
+    assert len(closed) == 1

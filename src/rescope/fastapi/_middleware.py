@@ -123,20 +123,24 @@ def _exit(entered: ScopedContainer, scope: ASGIScope) -> bool:
     return True
 
 
-def _wrap(stack: ASGIApp, router: ASGIApp, integration: Integration) -> ASGIApp:
-    """``stack`` with FastAPI's exit-stack layer replaced by rescope's (or the router wrapped)."""
+def _wrap(stack: ASGIApp, app: FastAPI, integration: Integration) -> ASGIApp:
+    """``stack`` with FastAPI's exit-stack layer replaced by rescope's.
+
+    Without that layer in the stack (another FastAPI version, or a middleware hiding
+    what it wraps), rescope's layer wraps the router's own stack instead, which every
+    request of the app goes through.
+    """
     node: Any = stack
-    while True:
+    while node is not None:
         inner = getattr(node, "app", None)
         if isinstance(inner, AsyncExitStackMiddleware):
             node.app = RescopeMiddleware(inner.app, integration, exit_stack=inner.context_name)
             return stack
-        if inner is router:
-            node.app = RescopeMiddleware(router, integration)
-            return stack
-        if inner is None:  # a layer that hides what it wraps: serve around the whole stack
-            return RescopeMiddleware(stack, integration)
         node = inner
+    router: Any = app.router
+    if not isinstance(router.middleware_stack, RescopeMiddleware):
+        router.middleware_stack = RescopeMiddleware(router.middleware_stack, integration)
+    return stack
 
 
 def install(app: FastAPI, integration: Integration) -> None:
@@ -156,6 +160,6 @@ def install(app: FastAPI, integration: Integration) -> None:
     build = app.build_middleware_stack
 
     def build_with_rescope() -> ASGIApp:
-        return _wrap(build(), app.router, integration)
+        return _wrap(build(), app, integration)
 
     app.build_middleware_stack = build_with_rescope  # type: ignore[method-assign]
