@@ -39,6 +39,7 @@ from rescope.resilience._redis_batch import (
 )
 from rescope.resilience._redis_mode import RedisMode
 from rescope.resilience._redis_pubsub import ResilientSubscription
+from rescope.resilience._redis_pubsub_sync import SyncSubscription
 from rescope.resilience._redis_sync import ResilientRedisSync
 from rescope.resilience._registry import BreakerRegistry
 from rescope.resilience._retry import retry
@@ -76,6 +77,7 @@ __all__ = [
     "Status",
     "SyncPipeline",
     "SyncScript",
+    "SyncSubscription",
     "add_hook",
     "get_hooks",
     "retry",

@@ -9,7 +9,7 @@ modes and fallback cache are therefore the same code in both clients.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Self
 
 from rescope._extras import import_extra
@@ -22,6 +22,7 @@ from rescope.resilience._redis_collections import CollectionCommands
 from rescope.resilience._redis_core import ModeArg
 from rescope.resilience._redis_keys import KeyCommands
 from rescope.resilience._redis_mode import RedisMode
+from rescope.resilience._redis_pubsub_sync import SyncSubscription
 
 __all__ = ["ResilientRedisSync"]
 
@@ -47,8 +48,8 @@ class ResilientRedisSync:
     """``redis.Redis`` behind a circuit breaker: the sync twin of :class:`ResilientRedis`.
 
     Same arguments, commands, modes and fallback cache as the async client, with blocking
-    methods; ``pipeline()`` and ``register_script()`` work alike. For pub/sub that survives
-    restarts use the async client's ``subscribe()``; ``pubsub()`` here is redis-py's own.
+    methods; ``pipeline()``, ``register_script()`` and ``subscribe()`` (pub/sub that survives
+    restarts) work alike; ``pubsub()`` is redis-py's own.
 
     Args:
         url: The server's ``redis://`` URL (ignored when ``client`` is given).
@@ -229,8 +230,38 @@ class ResilientRedisSync:
         return run_sync(self._do.ping(mode=mode))
 
     def pubsub(self, **kwargs: Any) -> Any:
-        """Return redis-py's own PubSub (not breaker-guarded, no reconnects)."""
+        """Return redis-py's own PubSub (not breaker-guarded, no reconnects).
+
+        Prefer :meth:`subscribe`, which survives a Redis restart.
+        """
         return self._do.raw.pubsub(**kwargs)
+
+    def subscribe(
+        self,
+        *channels: str,
+        patterns: Iterable[str] = (),
+        reconnect_initial: float = 0.05,
+        reconnect_max: float = 2.0,
+    ) -> SyncSubscription:
+        """Return a subscription that reconnects and resubscribes after Redis comes back.
+
+        Use it as ``with client.subscribe("events") as sub:`` and iterate over it
+        (``for message in sub``) or call ``sub.get_message(timeout=...)``.
+
+        Args:
+            *channels: Channels to subscribe to.
+            patterns: Glob-style patterns to subscribe to (PSUBSCRIBE).
+            reconnect_initial: Seconds before the first reconnection attempt.
+            reconnect_max: Longest wait between attempts (the wait doubles up to it).
+        """
+        return SyncSubscription(
+            self._do.raw,
+            channels,
+            patterns,
+            down=self._do._down,  # noqa: SLF001 - our own commands' connection errors
+            reconnect_initial=reconnect_initial,
+            reconnect_max=reconnect_max,
+        )
 
     def pipeline(self, *, transaction: bool = True) -> SyncPipeline:
         """Return a pipeline whose ``execute()`` is one breaker-guarded call.
