@@ -36,6 +36,13 @@ def _example(example: Example) -> str:
     return "\n\n".join(parts)
 
 
+def _fix(title: str) -> str:
+    """The fix line: a template that is all placeholder is written per finding."""
+    if title.strip() == "{fix}":
+        return "given with each finding, for the case it flags (see the examples below)"
+    return title
+
+
 def _page(rule: type[Rule]) -> str:
     summary, sections = _sections(rule)
     out = [
@@ -46,7 +53,7 @@ def _page(rule: type[Rule]) -> str:
         f"- Severity: **{rule.severity.value}**",
         f"- Since: {rule.since}",
         f"- Message: {rule.message}",
-        f"- Fix: {rule.fix_title}",
+        f"- Fix: {_fix(rule.fix_title)}",
     ]
     if rule.OPTIONS:
         options = ", ".join(f"`{k}` (default `{v!r}`)" for k, v in rule.OPTIONS.items())

@@ -276,15 +276,24 @@ def mutable_state(methods: Iterable[FunctionFacts]) -> tuple[list[str], list[str
 def _scope(
     single: Singleton, methods: list[FunctionFacts], inventory: Inventory
 ) -> tuple[Scope, str]:
+    """The suggested scope of a service and why, from the state its methods keep.
+
+    Keyed containers holding per-user state (as RS301's ``per_user_state`` judges them) make
+    it SESSION; a buffer filled and drained per call, or per-request constructor parameters,
+    make it REQUEST; keyed containers the whole process fills are a registry and leave it APP.
+    """
+    # Imported here: the rules package imports this module.
+    from rescope.audit.rules._rs301_shared_mutable_state import per_user_state
+
     keyed, buffers = mutable_state(methods)
     if keyed or buffers:
         inventory.mutable_state[single.target.qualified] = keyed + buffers
-    if keyed:
-        attrs = ", ".join(f"self.{a}" for a in keyed)
+    per_user = per_user_state(methods, keyed)
+    if per_user:
+        attrs = _attrs(per_user)
         return Scope.SESSION, f"keeps mutable state keyed by user, run or session in {attrs}"
     if buffers:
-        attrs = ", ".join(f"self.{a}" for a in buffers)
-        return Scope.REQUEST, f"fills and drains a buffer per call in {attrs}"
+        return Scope.REQUEST, f"fills and drains a buffer per call in {_attrs(buffers)}"
     init = next((m for m in methods if m.name == "__init__"), None)
     if init is not None:
         per_request = [
@@ -296,7 +305,16 @@ def _scope(
             return Scope.REQUEST, f"is built from per-request data ({', '.join(per_request)})"
     if single.target.external:
         return Scope.APP, "a client of an external system: one per process, closed at shutdown"
+    if keyed:
+        return (
+            Scope.APP,
+            f"a process-wide registry ({_attrs(keyed)}): shared on purpose, one per process",
+        )
     return Scope.APP, "stateless: one instance can serve every request"
+
+
+def _attrs(attrs: list[str]) -> str:
+    return ", ".join(f"self.{a}" for a in attrs)
 
 
 def _users(index: ProjectIndex, inventory: Inventory, service_of: dict[int, Service]) -> None:

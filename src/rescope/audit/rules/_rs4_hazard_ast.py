@@ -6,21 +6,33 @@ import ast
 
 __all__ = [
     "BUILTINS",
+    "TEMP_NAMES",
     "TIME_CALLS",
     "calls_in",
     "calls_something",
+    "dir_of",
     "handed_back",
     "has_timeout",
     "is_entry",
     "is_main_guard",
     "is_temp",
     "last_part",
+    "makes_path",
     "names",
     "dotted_name",
+    "parent_of",
+    "path_of",
+    "removed_names",
     "straight",
 ]
 
+# Calls that give the same path as their one argument: `Path(p)`, `str(p)`, `os.fspath(p)`.
+PATH_WRAPPERS = frozenset({"Path", "PurePath", "str", "fspath", "abspath", "realpath"})
 TEMP_DELETE = frozenset({"NamedTemporaryFile", "TemporaryDirectory"})
+# What :func:`is_temp` can accept, to skip it on every other call.
+TEMP_NAMES = frozenset({"mkstemp", "mkdtemp", *TEMP_DELETE})
+# Calls that make a path from a path (see :func:`dir_of`, :func:`path_of`), or a temp path.
+_PATH_CALLS = frozenset({"join", "joinpath", *PATH_WRAPPERS, *TEMP_NAMES})
 TIME_CALLS = frozenset({"monotonic", "time", "perf_counter", "now", "utcnow", "sleep"})
 BUILTINS = frozenset(
     {
@@ -158,3 +170,79 @@ def is_entry(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         ):
             return True
     return False
+
+
+def path_of(expr: ast.expr) -> ast.expr:
+    """``expr`` without calls that keep its path as it is (``Path(p)``, ``str(p)``)."""
+    while (
+        isinstance(expr, ast.Call)
+        and len(expr.args) == 1
+        and not expr.keywords
+        and last_part(dotted_name(expr.func)) in PATH_WRAPPERS
+    ):
+        expr = expr.args[0]
+    return expr
+
+
+def parent_of(expr: ast.expr) -> str:
+    """The variable ``p`` when ``expr`` is the directory holding it, else ``""``.
+
+    ``os.path.dirname(p)``, ``Path(p).parent`` and ``p.parent`` are that directory.
+    """
+    if isinstance(expr, ast.Attribute) and expr.attr == "parent":
+        inner = path_of(expr.value)
+    elif (
+        isinstance(expr, ast.Call)
+        and len(expr.args) == 1
+        and last_part(dotted_name(expr.func)) == "dirname"
+    ):
+        inner = path_of(expr.args[0])
+    else:
+        return ""
+    return inner.id if isinstance(inner, ast.Name) else ""
+
+
+def dir_of(expr: ast.expr) -> ast.expr | None:
+    """The directory a path is made directly inside, as written, or ``None``.
+
+    ``os.path.join(d, "x")``, ``Path(d) / "x"``, ``Path(d, "x")`` and
+    ``Path(d).joinpath("x")`` are made inside ``d`` (a name or, say, ``tempfile.mkdtemp()``);
+    so is a temp file made with ``dir=d``. A name with a ``/`` in it is a level deeper.
+    """
+    expr = path_of(expr)
+    if isinstance(expr, ast.Subscript):
+        expr = expr.value  # mkstemp(dir=d)[1]
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
+        parent, children = path_of(expr.left), [expr.right]
+    elif isinstance(expr, ast.Call):
+        last = last_part(dotted_name(expr.func))
+        if last in {"join", "Path", "PurePath"} and len(expr.args) == 2:  # noqa: PLR2004
+            parent, children = path_of(expr.args[0]), expr.args[1:]
+        elif last == "joinpath" and len(expr.args) == 1 and isinstance(expr.func, ast.Attribute):
+            parent, children = path_of(expr.func.value), expr.args
+        else:
+            where = [k.value for k in expr.keywords if k.arg == "dir"]
+            return path_of(where[0]) if where and last in TEMP_NAMES else None
+    else:
+        return None
+    nested = any(isinstance(c, ast.Constant) and "/" in str(c.value) for c in children)
+    if nested or not isinstance(parent, ast.Name | ast.Call):
+        return None
+    return parent
+
+
+def makes_path(value: ast.expr) -> bool:
+    """Whether ``value`` may make a path from a path, or a temp path: a cheap first look."""
+    node = value.value if isinstance(value, ast.Subscript) else value
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            return func.attr in _PATH_CALLS
+        return isinstance(func, ast.Name) and func.id in _PATH_CALLS
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
+
+
+def removed_names(path: ast.expr) -> set[str]:
+    """The names removing ``path`` cleans up, with ``p/..`` when it is ``dirname(p)``."""
+    parent = parent_of(path)
+    return names(path) | {f"{parent}/.."} if parent else names(path)

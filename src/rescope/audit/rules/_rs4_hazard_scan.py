@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, NamedTuple
+from typing import Any
 
 from rescope.audit.rules._rs4_hazard_ast import (
     BUILTINS,
+    TEMP_NAMES,
     calls_in,
+    dir_of,
     dotted_name,
     handed_back,
     has_timeout,
@@ -23,8 +25,19 @@ from rescope.audit.rules._rs4_hazard_ast import (
     is_main_guard,
     is_temp,
     last_part,
+    makes_path,
     names,
+    path_of,
+    removed_names,
     straight,
+)
+from rescope.audit.rules._rs4_hazard_facts import (
+    EMPTY,
+    Adapter,
+    HazardFacts,
+    Resource,
+    Site,
+    load_hazards,
 )
 
 __all__ = [
@@ -88,8 +101,6 @@ _PROBE = re.compile(
     r"|is_set|closing|closed|running|stopped)[^.]*$"
 )
 _QUIET_HEADS = frozenset({"logger", "log", "logging", "print", "warnings"})
-# What :func:`is_temp` can accept, to skip it on every other call.
-_TEMP_NAMES = frozenset({"mkstemp", "mkdtemp", "NamedTemporaryFile", "TemporaryDirectory"})
 _EXPR_STMT, _ASSIGN, _ANN_ASSIGN, _IF = ast.Expr, ast.Assign, ast.AnnAssign, ast.If
 _DEF, _ASYNC_DEF, _CLASS = ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef
 _CALL, _ATTRIBUTE, _NAME, _CONSTANT = ast.Call, ast.Attribute, ast.Name, ast.Constant
@@ -98,48 +109,6 @@ _LEAF_FIELDS = frozenset(
     {"ctx", "op", "ops", "id", "attr", "arg", "kind", "conversion", "is_async"}
 )
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-class Site(NamedTuple):
-    """A call of interest: the function it is in, where, its name, and a rule-specific tag."""
-
-    function: str
-    line: int
-    name: str
-    tag: str = ""
-
-
-class Adapter(NamedTuple):
-    """An ``async def`` whose body only hands a sibling sync callable to an executor."""
-
-    function: str
-    line: int
-    owner: str  # the class it is a method of, "" at module level
-    wrapped: str  # the sibling's name
-
-
-class Resource(NamedTuple):
-    """A temp file or DB session/connection whose cleanup is not guaranteed."""
-
-    function: str
-    line: int
-    name: str  # the creating call as written (``tempfile.mkstemp``, ``next(get_db())``)
-    kind: str  # temp | db
-
-
-class HazardFacts(NamedTuple):
-    """Everything the hazard rules need from one module."""
-
-    blocking: tuple[Site, ...] = ()  # calls in async context, not awaited, not offloaded
-    tasks: tuple[Site, ...] = ()  # create_task/ensure_future; tag "sync" and/or "dropped"
-    runners: tuple[Site, ...] = ()  # asyncio.run / run_until_complete; tag "entry" if allowed
-    adapters: tuple[Adapter, ...] = ()
-    polls: tuple[Site, ...] = ()  # while loops re-reading a value between sleeps
-    resources: tuple[Resource, ...] = ()
-    subprocesses: tuple[Site, ...] = ()  # tag "run" | "communicate" | "spawn"
-
-
-EMPTY = HazardFacts()
 
 
 def is_offload(name: str) -> bool:
@@ -164,6 +133,7 @@ class _Fn:
         "loop_checked",
         "nonblocking",
         "origins",
+        "parents",
         "qual",
         "spawns",
         "task_sites",
@@ -177,6 +147,7 @@ class _Fn:
         self.in_async = in_async
         self.entry = entry
         self.origins: dict[str, str] = {}
+        self.parents: dict[str, str] = {}  # path variable -> the directory variable it is in
         self.unknown: set[str] = {"self", "cls"}
         self.cleaned: set[str] = set()  # names removed/closed in finally, returned, registered
         self.consumed: set[str] = set()  # names moved away (os.replace, Path.rename)
@@ -205,6 +176,7 @@ class _Scanner:
         self.fallbacks: set[str] = set()  # functions called from such handlers
         self.bound: set[int] = set()
         self.passed: set[int] = set()  # calls whose result is handed to another call
+        self.holders: dict[int, str] = {}  # inline temp call -> the name holding it, or `p/..`
 
     def _mark_bound(self, value: ast.expr) -> None:
         if isinstance(value, ast.Subscript | ast.Await):
@@ -262,8 +234,12 @@ class _Scanner:
         self._finish(fn)
 
     def _finish(self, fn: _Fn) -> None:
+        cleaned = fn.cleaned
+        if fn.parents:  # removing `dirname(p)` removes the directory `p` was made in
+            ups = (c[:-3] for c in cleaned if c.endswith("/.."))
+            cleaned = cleaned | {fn.parents[p] for p in ups if p in fn.parents}
         for line, name, kind, bound in fn.creations:
-            if not bound or not any(b in fn.cleaned for b in bound):
+            if not bound or not any(b in cleaned for b in bound):
                 self.resources.append(Resource(fn.qual, line, name, kind))
         if not fn.has_timeout:
             self.subprocesses.extend(fn.spawns)
@@ -288,9 +264,10 @@ class _Scanner:
         value = stmt.value
         if value is None:
             return
-        self._mark_bound(value)
-        self._expr(value, fn)
         targets = stmt.targets if type(stmt) is _ASSIGN else [stmt.target]  # type: ignore[union-attr]
+        self._mark_bound(value)
+        self._derive(targets, value, fn)
+        self._expr(value, fn)
         for target in targets:
             self._bind(target, value, fn, stmt.lineno)
 
@@ -406,6 +383,29 @@ class _Scanner:
         else:
             self._unbind(target, fn)
 
+    def _derive(self, targets: list[ast.expr], value: ast.expr, fn: _Fn) -> None:
+        """Note the directory a path variable is made in, and the name holding an inline
+        temp path (``d = Path(mkdtemp())``; ``p = os.path.join(mkdtemp(), x)``: ``p/..``).
+        """  # noqa: D205
+        if fn.parents:  # a name bound again is no longer a path in that directory
+            for name in [n for target in targets for n in _names(target)]:
+                fn.parents.pop(name, None)
+        if not makes_path(value):
+            return
+        same, parent = path_of(value), dir_of(value)
+        for target in targets:
+            path = target
+            if isinstance(target, ast.Tuple) and len(target.elts) == 2:  # noqa: PLR2004
+                path = target.elts[1]  # fd, path = mkstemp(dir=d)
+            if not isinstance(path, ast.Name):
+                continue
+            if same is not value and isinstance(same, ast.Call) and is_temp(same):
+                self.holders[id(same)] = path.id
+            if isinstance(parent, ast.Name):
+                fn.parents[path.id] = parent.id
+            elif isinstance(parent, ast.Call) and is_temp(parent):
+                self.holders[id(parent)] = f"{path.id}/.."
+
     def _unbind(self, target: ast.expr, fn: _Fn) -> None:
         for name in _names(target):
             fn.origins.pop(name, None)
@@ -450,9 +450,9 @@ class _Scanner:
             last = last_part(dotted_name(node.func))
             if last in _REMOVERS:
                 for arg in node.args:
-                    removed.update(names(arg))
+                    removed.update(removed_names(arg))
                 if isinstance(node.func, ast.Attribute):
-                    removed.update(names(node.func.value))
+                    removed.update(removed_names(node.func.value))
             elif last in _CLOSERS and isinstance(node.func, ast.Attribute) and not consumed_only:
                 removed.update(names(node.func.value))
         fn.cleaned.update(removed & fn.consumed if consumed_only else removed)
@@ -524,7 +524,7 @@ class _Scanner:
             fn.has_timeout = True
         if last in _REGISTRARS:
             for arg in node.args:
-                fn.cleaned.update(names(arg))
+                fn.cleaned.update(removed_names(arg))
         elif last in _MOVERS and node.args:
             fn.consumed.update(names(node.args[0]))
             if isinstance(node.func, ast.Attribute):
@@ -565,9 +565,10 @@ class _Scanner:
             fn.waits.append(Site(fn.qual, line, name, "communicate"))
         elif last in {"create_subprocess_exec", "create_subprocess_shell"}:
             fn.spawns.append(Site(fn.qual, line, name, "spawn"))
-        if _plain_last(func) in _TEMP_NAMES and id(node) not in self.bound and is_temp(node):
-            # Created inline (passed along, never bound): nothing can remove it for sure.
-            fn.creations.append((line, name, "temp", ()))
+        if _plain_last(func) in TEMP_NAMES and id(node) not in self.bound and is_temp(node):
+            # Created inline: only removing the name that holds it (if any) removes it.
+            held = self.holders.get(id(node))
+            fn.creations.append((line, name, "temp", (held,) if held else ()))
         return False
 
     # -- shapes ------------------------------------------------------------------------------
@@ -777,22 +778,6 @@ def _acknowledged(source: str) -> dict[int, str]:
             if match:
                 out[number] = match.group(1)
     return out
-
-
-def load_hazards(raw: object) -> HazardFacts:
-    """The :class:`HazardFacts` that :func:`collect_hazards` stored as plain tuples."""
-    if not isinstance(raw, tuple) or len(raw) != len(HazardFacts._fields):
-        return EMPTY
-    blocking, tasks, runners, adapters, polls, resources, subprocesses = raw
-    return HazardFacts(
-        blocking=tuple(Site._make(x) for x in blocking),
-        tasks=tuple(Site._make(x) for x in tasks),
-        runners=tuple(Site._make(x) for x in runners),
-        adapters=tuple(Adapter._make(x) for x in adapters),
-        polls=tuple(Site._make(x) for x in polls),
-        resources=tuple(Resource._make(x) for x in resources),
-        subprocesses=tuple(Site._make(x) for x in subprocesses),
-    )
 
 
 # The last tree scanned and its result.

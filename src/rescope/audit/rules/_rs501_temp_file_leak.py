@@ -30,7 +30,11 @@ class TempFileLeak(Rule):
         ``tempfile.mkstemp()`` and ``tempfile.mkdtemp()`` whose path is not removed in a
         ``finally`` block (``os.unlink``, ``os.remove``, ``shutil.rmtree``, ``Path.unlink``),
         not registered for cleanup (``ExitStack.callback``, ``addCleanup``, ``atexit``,
-        ``weakref.finalize``) and not returned to the caller, who then owns it.
+        ``weakref.finalize``) and not returned to the caller, who then owns it. A temp
+        directory also counts as removed when the directory of a path made directly in it is
+        (``shutil.rmtree(os.path.dirname(path))`` or ``path.parent`` after
+        ``path = os.path.join(workdir, name)``, ``Path(workdir) / name`` or
+        ``mkstemp(dir=workdir)``).
 
     Why is this bad?
         Any exception between creation and the ``os.unlink`` at the end (ffmpeg failing, a
@@ -88,6 +92,19 @@ class TempFileLeak(Rule):
             "import tempfile\n\ndef write(data):\n"
             "    with tempfile.NamedTemporaryFile() as f:\n        f.write(data)\n"
         ),
+        (  # the directory goes with the file: removed through `os.path.dirname(path)`
+            "import os\nimport shutil\nimport tempfile\n\ndef transcode(data):\n"
+            "    fd, path = tempfile.mkstemp(suffix='.wav', dir=tempfile.mkdtemp())\n"
+            "    try:\n        os.write(fd, data)\n        convert(path)\n    finally:\n"
+            "        os.close(fd)\n        shutil.rmtree(os.path.dirname(path))\n\n"
+            "def convert(path):\n    ...\n"
+        ),
+        (  # the same through a variable and `Path(...).parent`
+            "import shutil\nimport tempfile\nfrom pathlib import Path\n\ndef render(data):\n"
+            "    workdir = tempfile.mkdtemp()\n    target = Path(workdir) / 'out.png'\n"
+            "    try:\n        target.write_bytes(data)\n    finally:\n"
+            "        shutil.rmtree(Path(target).parent)\n"
+        ),
         (
             "import contextlib, os, tempfile\n\ndef use():\n"
             "    with contextlib.ExitStack() as stack:\n        fd, path = tempfile.mkstemp()\n"
@@ -108,6 +125,12 @@ class TempFileLeak(Rule):
         (
             "import shutil\nimport tempfile\n\ndef copy(src):\n"
             "    shutil.copy(src, tempfile.mkdtemp())\n"
+        ),
+        (  # the file is removed, the directory it was made in is left behind
+            "import os\nimport tempfile\n\ndef transcode(data):\n"
+            "    path = os.path.join(tempfile.mkdtemp(), 'out.wav')\n    try:\n"
+            "        convert(path, data)\n    finally:\n        os.remove(path)\n\n"
+            "def convert(path, data):\n    ...\n"
         ),
     ]
 
