@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections import deque
@@ -67,6 +68,8 @@ class SubscriptionCore(ABC):
         self._closed = False
         self._wait = reconnect_initial
         self.reconnects = 0
+        # one reader at a time: sync readers take it, async ones run in one event loop
+        self._reading = threading.Lock()
 
     @property
     def subscribed(self) -> bool:

@@ -6,9 +6,7 @@ never suspend, so :func:`run_sync` drives the loop to its result without an even
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterable
 from typing import Any, Self
 
 from rescope.resilience._redis_batch import run_sync
@@ -38,28 +36,6 @@ class SyncSubscription(SubscriptionCore):
         reconnect_max: Longest wait between attempts.
         confirm_timeout: Seconds the server has to confirm a (re)subscription.
     """
-
-    def __init__(  # noqa: PLR0913
-        self,
-        client: Any,
-        channels: Iterable[str],
-        patterns: Iterable[str] = (),
-        *,
-        down: tuple[type[BaseException], ...] = (ConnectionError, OSError, TimeoutError),
-        reconnect_initial: float = 0.05,
-        reconnect_max: float = 2.0,
-        confirm_timeout: float = 1.0,
-    ) -> None:
-        super().__init__(
-            client,
-            channels,
-            patterns,
-            down=down,
-            reconnect_initial=reconnect_initial,
-            reconnect_max=reconnect_max,
-            confirm_timeout=confirm_timeout,
-        )
-        self._reading = threading.Lock()
 
     def __enter__(self) -> Self:
         with self._reading:
