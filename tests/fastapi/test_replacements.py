@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from typing import Annotated
 
 import pytest
-from fastapi import Depends, FastAPI, Header
+from fastapi import Depends, FastAPI, Form, Header
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 import rescope.testing
 from rescope import Container
 from rescope.exceptions import ConfigurationError
-from rescope.fastapi import ActiveOverride, Overrides, dependency_for, setup
+from rescope.fastapi import ActiveOverride, Inject, Overrides, dependency_for, setup
 from tests.fastapi.sample import Auth, make_app, registry
 
 
@@ -110,3 +111,69 @@ def test_setup_returns_integration_whose_container_overrides_apply() -> None:
     built = Container(registry())
     setup(app, built)
     assert Overrides(app).container is built
+
+
+class Login(BaseModel):
+    user: str
+
+
+class Note(BaseModel):
+    text: str
+
+
+def body_app() -> FastAPI:
+    """A route whose only parameter is injected: FastAPI reads no body for it."""
+    app = FastAPI()
+
+    @app.post("/whoami")
+    async def whoami(auth: Inject[Auth]) -> str:
+        return str(auth.path)
+
+    @app.post("/with-body")
+    async def with_body(note: Note, auth: Inject[Auth]) -> list[str]:
+        return [note.text, str(auth.path)]
+
+    setup(app, registry())
+    return app
+
+
+def test_replacement_reading_the_request_body_gets_it() -> None:
+    """A replacement declaring a body model is given the body, even when the route has none."""
+
+    def from_body(login: Login) -> FakeAuth:
+        return FakeAuth(login.user)
+
+    app = body_app()
+    app.dependency_overrides[dependency_for(Auth)] = from_body
+    with TestClient(app) as client:
+        assert client.post("/whoami", json={"user": "ann"}).json() == "ann"
+        missing = client.post("/whoami")
+        assert missing.status_code == 422
+        assert missing.json()["detail"][0]["loc"] == ["body"]
+        broken = client.post("/whoami", content=b"{", headers={"content-type": "application/json"})
+        assert broken.status_code == 422
+        assert broken.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_replacement_reads_the_body_the_route_read_too() -> None:
+    """The route already read the body for its own model: the replacement gets the same one."""
+
+    def from_note(note: Note) -> FakeAuth:
+        return FakeAuth(note.text.upper())
+
+    app = body_app()
+    app.dependency_overrides[dependency_for(Auth)] = from_note
+    with TestClient(app) as client:
+        assert client.post("/with-body", json={"text": "hi"}).json() == ["hi", "HI"]
+
+
+def test_form_fields_reach_a_replacement() -> None:
+    """Form parameters of a replacement are read from the form body."""
+
+    def from_form(user: Annotated[str, Form()]) -> FakeAuth:
+        return FakeAuth(user)
+
+    app = body_app()
+    app.dependency_overrides[dependency_for(Auth)] = from_form
+    with TestClient(app) as client:
+        assert client.post("/whoami", data={"user": "cy"}).json() == "cy"

@@ -10,15 +10,19 @@ be. Nothing of this runs while no override is set.
 from __future__ import annotations
 
 import contextlib
+import email.message
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, params
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant, solve_dependencies
 from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
-from starlette.requests import HTTPConnection
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined as Undefined
+from starlette.requests import HTTPConnection, Request
 from starlette.websockets import WebSocket
 
 from rescope.exceptions import ConfigurationError
@@ -28,6 +32,7 @@ __all__ = ["solve_override"]
 _VALUE = "value"
 _lock = threading.Lock()
 _holders: dict[Callable[..., Any], Dependant] = {}
+_bodies: dict[Callable[..., Any], list[Any]] = {}
 
 
 def _holder(dependency: Callable[..., Any]) -> Dependant:
@@ -43,6 +48,77 @@ def _holder(dependency: Callable[..., Any]) -> Dependant:
 
                 holder = _holders[dependency] = get_dependant(path="", call=hold)
     return holder
+
+
+def _body_params(replacement: Callable[..., Any]) -> list[Any]:
+    """The body parameters of ``replacement`` and of everything it depends on."""
+    found = _bodies.get(replacement)
+    if found is None:
+        found, names = [], set()
+        stack = [get_dependant(path="", call=replacement)]
+        while stack:
+            dependant = stack.pop()
+            for field in dependant.body_params:
+                if field.name not in names:
+                    names.add(field.name)
+                    found.append(field)
+            stack.extend(dependant.dependencies)
+        _bodies[replacement] = found
+    return found
+
+
+def _is_model(annotation: object) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+async def _body_for(
+    replacement: Callable[..., Any] | None,
+    connection: HTTPConnection,
+    stack: contextlib.AsyncExitStack,
+) -> tuple[Any, bool]:
+    """The request body a replacement's body parameters are read from, as FastAPI reads it.
+
+    The path operation itself may declare no body (its injected parameters are not
+    FastAPI's), so nothing has read it yet; a form is closed with the request.
+
+    Returns:
+        The body (``Undefined`` when there is none to read) and whether the body
+        parameters are embedded by name, by FastAPI's rule.
+
+    Raises:
+        RequestValidationError: When a JSON body does not parse.
+    """
+    fields = _body_params(replacement) if replacement is not None else []
+    if not fields or not isinstance(connection, Request):
+        return Undefined, False
+    first = fields[0]
+    is_form = isinstance(first.field_info, params.Form)
+    embed = (
+        len(fields) > 1
+        or bool(getattr(first.field_info, "embed", False))
+        or (is_form and not _is_model(first.field_info.annotation))
+    )
+    if is_form:
+        form = await connection.form()
+        stack.push_async_callback(form.close)
+        return form, embed
+    raw = await connection.body()
+    if not raw:
+        return Undefined, embed
+    message = email.message.Message()
+    message["content-type"] = connection.headers.get("content-type", "application/json")
+    subtype = message.get_content_subtype()
+    if message.get_content_maintype() != "application" or not (
+        subtype == "json" or subtype.endswith("+json")
+    ):
+        return raw, embed
+    try:
+        return json.loads(raw), embed
+    except json.JSONDecodeError as error:
+        detail = {"type": "json_invalid", "loc": ("body", error.pos), "msg": "JSON decode error"}
+        raise RequestValidationError(
+            [{**detail, "input": {}, "ctx": {"error": error.msg}}]
+        ) from None
 
 
 async def solve_override(
@@ -67,11 +143,13 @@ async def solve_override(
             setting="dependency_overrides",
             hint="`container.override(T, fake)` (or `Overrides(app)(T, fake)`) instead.",
         )
+    body, embed = await _body_for(app.dependency_overrides.get(dependency), connection, stack)
     solved = await solve_dependencies(
         request=connection,  # type: ignore[arg-type]  # FastAPI passes a Request or WebSocket
         dependant=_holder(dependency),
+        body=body,
         async_exit_stack=stack,
-        embed_body_fields=False,
+        embed_body_fields=embed,
         dependency_overrides_provider=app,
     )
     if solved.errors:
