@@ -9,17 +9,7 @@ from __future__ import annotations
 
 from rescope.di import Container, Scope
 
-__all__ = ["context_keys", "is_provided", "level_of", "state_token"]
-
-
-def state_token(container: Container) -> int:
-    """A number that changes whenever the container's graph or state does.
-
-    It is ``container.generation``: it changes when an override starts or ends and when
-    the container closes, and no two containers share one, so a value resolved under it
-    stays valid while it is the same.
-    """
-    return container.generation
+__all__ = ["context_keys", "is_provided", "level_of"]
 
 
 def is_provided(container: Container, key: object) -> bool:
