@@ -310,7 +310,7 @@ def main(quick: bool) -> None:
                 ns = by_impl[impl][scenario]
                 rps = 1e9 / ns
                 pct = 100 * ref[scenario] / ns
-                cells.append(f"{rps:,.0f} req/s · {fmt_ns(ns)} · {pct:.0f}%")
+                cells.append(f"{rps:,.0f} req/s · {fmt_ns(ns)} · {pct:.1f}%")
             rows.append(cells)
         print(f"### {label}: req/s, time per request, % of the hand-written endpoint\n")
         print(markdown_table(["implementation", PLAIN, CLEANUP], rows))

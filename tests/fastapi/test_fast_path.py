@@ -202,6 +202,107 @@ def test_the_exit_stack_is_an_async_exit_stack_for_fastapi() -> None:
     assert isinstance(stacks[0], AsyncExitStack)
 
 
+events: list[str] = []
+
+
+def gen_logged_unit(settings: Settings) -> Iterator[Unit]:
+    try:
+        yield Unit(settings)
+    finally:
+        events.append("scope closed")
+
+
+def logged_registry() -> Registry:
+    reg = Registry()
+    reg.add(Settings)
+    reg.add(gen_logged_unit, scope=Scope.REQUEST)
+    return reg
+
+
+def test_the_connection_stack_closes_after_the_scope_with_the_error() -> None:
+    """What code pushes onto FastAPI's per-request stack runs once the scope is closed.
+
+    rescope's layer closes that stack itself instead of entering it with ``async with``;
+    the callbacks still run after the request's scope is closed, and see the exception a
+    failed request ends with.
+    """
+    app = FastAPI()
+    seen: list[type[BaseException] | None] = []
+
+    async def on_close(exc_type: type[BaseException] | None, *_: object) -> None:
+        events.append("stack closed")
+        seen.append(exc_type)
+
+    @app.get("/push")
+    async def push(request: Request, unit: Inject[Unit], fail: bool = False) -> int:
+        request.scope["fastapi_middleware_astack"].push_async_exit(on_close)
+        if fail:
+            raise LookupError("endpoint failed")
+        return 1
+
+    @app.get("/quiet")
+    async def quiet(unit: Inject[Unit]) -> int:
+        return 2
+
+    setup(app, logged_registry())
+    events.clear()
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/push").json() == 1
+        assert events == ["scope closed", "stack closed"]
+        assert client.get("/quiet").json() == 2  # nothing pushed: nothing else runs
+        assert events == ["scope closed", "stack closed", "scope closed"]
+        events.clear()
+        assert client.get("/push", params={"fail": True}).status_code == 500
+    assert events == ["scope closed", "stack closed"]
+    assert seen == [None, LookupError]
+
+
+def swallowing_app(served: bool) -> FastAPI:
+    """An endpoint that fails after pushing a callback that suppresses the error."""
+    app = FastAPI()
+
+    async def swallow(exc_type: type[BaseException] | None, *_: object) -> bool:
+        events.append(f"swallowed {exc_type.__name__ if exc_type else None}")
+        return True
+
+    if served:
+
+        @app.get("/swallow")
+        async def injected(request: Request, unit: Inject[Unit]) -> None:
+            request.scope["fastapi_middleware_astack"].push_async_exit(swallow)
+            raise LookupError("endpoint failed")
+
+        setup(app, logged_registry())
+    else:
+
+        @app.get("/swallow")
+        async def plain(request: Request) -> None:
+            request.scope["fastapi_middleware_astack"].push_async_exit(swallow)
+            raise LookupError("endpoint failed")
+
+    return app
+
+
+def outcome(app: FastAPI) -> str:
+    """The status code, or the test client's complaint when no response came."""
+    try:
+        with TestClient(app) as client:
+            return str(client.get("/swallow").status_code)
+    except AssertionError as error:
+        return str(error)
+
+
+def test_a_stack_callback_that_swallows_the_error_acts_as_under_plain_fastapi() -> None:
+    """As under ``async with``: a callback returning True suppresses the exception."""
+    events.clear()
+    plain = outcome(swallowing_app(served=False))
+    assert events == ["swallowed LookupError"]
+    events.clear()
+    served = outcome(swallowing_app(served=True))
+    assert events == ["scope closed", "swallowed LookupError"]
+    assert served == plain
+
+
 class Hiding:
     """A middleware that keeps what it wraps under another name than ``app``."""
 

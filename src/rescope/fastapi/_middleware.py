@@ -3,8 +3,11 @@
 FastAPI's middleware stack ends with ``AsyncExitStackMiddleware``, which gives every
 connection an ``AsyncExitStack`` (for closing uploaded files). :class:`RescopeMiddleware`
 takes its place and does its job as well, so serving an app with rescope adds no layer
-to the stack: each layer is a coroutine every request goes through. When the stack has
-no such layer, rescope's wraps the router instead.
+to the stack: each layer is a coroutine every request goes through. It closes that stack
+only when something was pushed onto it (an uploaded file, say), after the connection's
+scope, and with the exception the request ended with; most requests push nothing, and
+entering and leaving an empty stack would cost two coroutines. When the stack has no
+such layer, rescope's wraps the router instead.
 """
 
 # The middleware closes scopes the way ``ScopedContainer.__exit__`` does, inlined.
@@ -13,6 +16,7 @@ no such layer, rescope's wraps the router instead.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -29,6 +33,12 @@ from rescope.fastapi._runtime import STATE_KEY, ConnectionState, Integration
 __all__ = ["RescopeMiddleware", "install"]
 
 logger = logging.getLogger("rescope.fastapi")
+
+_TRACKED = isinstance(getattr(AsyncExitStack(), "_exit_callbacks", None), deque)
+"""Whether an ``AsyncExitStack`` shows its pending callbacks (CPython's keeps a deque).
+
+Where it does not, every connection's stack is closed, pushed onto or not.
+"""
 
 
 class RescopeMiddleware:
@@ -50,45 +60,57 @@ class RescopeMiddleware:
         self.integration = integration
         self.exit_stack = exit_stack
 
-    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:  # noqa: C901 - one request, its hot path inlined
-        async with AsyncExitStack() as files:
-            if self.exit_stack is not None:
-                scope[self.exit_stack] = files
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:  # noqa: C901, PLR0912 - one request, its hot path inlined
+        files: Any = None
+        if self.exit_stack is not None:
+            files = scope[self.exit_stack] = AsyncExitStack()
+        try:
             if scope["type"] == "lifespan":
                 await self.app(scope, receive, send)
-                return
-            integration = self.integration
-            outer: ConnectionState | None = scope.get(STATE_KEY)
-            if outer is not None:
+            elif (outer := scope.get(STATE_KEY)) is not None:
                 await self._nested(outer, scope, receive, send)
-                return
-            state = ConnectionState()
-            state.integration = integration
-            state.scope = state.lease = state.tasks = state.error = None
-            scope[STATE_KEY] = state
-            try:
-                await self.app(scope, receive, send)
-            except BaseException as error:
-                if state.scope is not None or state.lease is not None:
-                    await integration.exit(state, error, scope.get("path"))
-                raise
-            entered = state.scope
-            if entered is None:
-                if state.lease is not None:
-                    await integration.exit(state, state.error, scope.get("path"))
-                return
-            if integration.plain and state.error is None:
-                # the common case, inlined: a scope with sync finalizers at most
-                if type(entered) is OpenScope and entered._fin is None:
-                    entered._s = entered._s.closed  # __exit__ with nothing to run
-                    return
-                if (
-                    not integration.async_close
+            else:
+                integration = self.integration
+                state = ConnectionState()
+                state.integration = integration
+                state.scope = state.lease = state.tasks = state.error = None
+                scope[STATE_KEY] = state
+                try:
+                    await self.app(scope, receive, send)
+                except BaseException as error:
+                    if state.scope is not None or state.lease is not None:
+                        await integration.exit(state, error, scope.get("path"))
+                    raise
+                entered = state.scope
+                if entered is None:
+                    if state.lease is not None:
+                        await integration.exit(state, state.error, scope.get("path"))
+                elif (
+                    integration.plain
+                    and state.error is None
+                    and type(entered) is OpenScope
+                    and entered._fin is None
+                ):
+                    entered._s = entered._s.closed  # the common case: __exit__ with nothing to run
+                elif not (
+                    integration.plain
+                    and state.error is None
+                    and not integration.async_close
                     and scope["type"] == "http"
                     and _exit(entered, scope)
                 ):
-                    return
-            await integration.exit(state, state.error, scope.get("path"))
+                    await integration.exit(state, state.error, scope.get("path"))
+        except BaseException as error:
+            # the connection's files close after its scope, as under ``async with files``
+            if (
+                files is not None
+                and (not _TRACKED or files._exit_callbacks)
+                and await files.__aexit__(type(error), error, error.__traceback__)
+            ):
+                return
+            raise
+        if files is not None and (not _TRACKED or files._exit_callbacks):
+            await files.aclose()
 
     async def _nested(
         self, outer: ConnectionState, scope: ASGIScope, receive: Receive, send: Send
