@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import inspect
+import multiprocessing
+import pickle
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from rescope import exceptions
+from rescope import Scope, exceptions
 from rescope.exceptions import (
     CircuitOpenError,
     CleanupError,
@@ -89,3 +94,67 @@ def test_service_error_code_and_status(kwargs, code, status) -> None:
 
     err = NotFoundError("no such brand kit", **kwargs)
     assert (err.code, err.status, err.detail) == (code, status, "no such brand kit")
+
+
+def sample(parameter: inspect.Parameter) -> object:
+    """A value of the type a constructor parameter is annotated with."""
+    kind = str(parameter.annotation)
+    samples: list[tuple[tuple[str, ...], object]] = [
+        (("Scope",), Scope.REQUEST),
+        (("Sequence[Exception]", "list[Exception]", "Sequence[BaseException]"), [KeyError("k")]),
+        (("BaseException", "Exception"), ValueError("cause")),
+        (("Sequence", "list", "tuple"), ["a", "b"]),
+        (("Mapping", "dict"), {"key": 1}),
+        (("Path",), Path("/srv/app.py")),
+        (("float",), 2.5),
+        (("int",), 7),
+        (("bool",), True),
+    ]
+    for names, value in samples:
+        if any(name in kind for name in names):
+            return value
+    return f"<{parameter.name}>"
+
+
+def build(cls: Any) -> RescopeError:
+    """An instance of ``cls`` with every constructor argument given."""
+    args: list[object] = []
+    kwargs: dict[str, object] = {}
+    for parameter in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        if parameter.kind is parameter.KEYWORD_ONLY:
+            kwargs[parameter.name] = sample(parameter)
+        elif parameter.kind is parameter.POSITIONAL_OR_KEYWORD:
+            args.append(sample(parameter))
+    return cls(*args, **kwargs)
+
+
+@pytest.mark.parametrize("name", exceptions.__all__)
+def test_every_error_survives_pickling(name: str) -> None:
+    """Errors cross process boundaries (worker pools, task queues) with their context."""
+    error = build(getattr(exceptions, name))
+    error.add_note("seen in a worker")
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - made by this test
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert repr(copy.args) == repr(error.args)
+    assert {k: repr(v) for k, v in vars(copy).items()} == {
+        k: repr(v) for k, v in vars(error).items()
+    }
+    assert copy.__notes__ == ["seen in a worker"]
+
+
+def raise_timeout(seconds: float) -> None:
+    """Run in a worker process: fail the way a process runner does."""
+    raise ProcessTimeoutError(["ffmpeg", "-i", "in.mp4"], returncode=-9, stderr_tail="stalled")
+
+
+def test_an_error_raised_in_a_worker_process_arrives_whole() -> None:
+    """A real spawned worker raises a keyword-only error; the caller catches it intact."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        future = pool.submit(raise_timeout, 1.0)
+        with pytest.raises(ProcessTimeoutError) as raised:
+            future.result(timeout=60)
+    assert raised.value.argv == ["ffmpeg", "-i", "in.mp4"]
+    assert raised.value.returncode == -9
+    assert "stalled" in str(raised.value)

@@ -53,6 +53,9 @@ line). Context is kept as attributes so handlers can act on it without parsing t
     ├── MigrationError ................ a migration phase could not be applied
     │   └── VerificationError ......... the project's tests got worse after a migration
     └── ServiceError .................. base for application errors (code, status, message)
+
+Every error pickles with its message, hint and attributes, so one raised in a worker
+process (a process pool, a task queue) reaches the caller whole.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = [
     "ConfigurationError",
@@ -35,6 +36,24 @@ class RescopeError(Exception):
         if self.hint:
             return f"{self.message}\nTry {self.hint}"
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle without calling ``__init__`` again, so every subclass round-trips.
+
+        An exception pickles as ``type(args)`` by default; most subclasses take their
+        context as keyword-only arguments, which that call cannot pass. The error comes
+        back with the same ``args`` and attributes instead, across processes too (a
+        worker pool, a task queue).
+        """
+        return (_rebuild, (type(self), self.args, dict(vars(self))))
+
+
+def _rebuild(cls: type[RescopeError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """An unpickled :class:`RescopeError`: made without ``__init__``, its attributes set."""
+    error = cls.__new__(cls, *args)
+    error.args = args  # OSError's __new__ leaves them out when a subclass has an __init__
+    vars(error).update(state)
+    return error
 
 
 def _qualified_name(obj: object) -> str:
