@@ -274,6 +274,7 @@ def test_generator_that_never_yields() -> None:
     with container.scope(Scope.REQUEST) as scope, pytest.raises(ContainerError) as info:
         scope.get(First)
     assert "returned without yielding" in str(info.value)
+    assert info.value.__suppress_context__  # no "during handling of StopIteration" chain
 
 
 @pytest.mark.anyio

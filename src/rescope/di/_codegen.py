@@ -30,7 +30,6 @@ __all__ = ["Compiled", "Factory", "compile_shape"]
 
 Factory = Callable[[Any], Any]
 
-_NOYIELD: Any = object()
 _INLINE_KINDS = {Kind.CLASS, Kind.FACTORY, Kind.GENERATOR, Kind.CONTEXT_MANAGER}
 
 
@@ -50,7 +49,7 @@ def _no_yield(node: Node) -> Any:
         f"the generator provider of `{_qualified_name(node.key)}` returned without yielding"
         " a value.",
         hint="yielding the value exactly once, with the cleanup after the yield.",
-    )
+    ) from None  # raised while handling the generator's StopIteration: not its cause
 
 
 class _Writer:
@@ -79,7 +78,6 @@ class _Writer:
             "DONE": done,
             "LZ": Lazy,
             "ALZ": AmbientLazy,
-            "NOY": _NOYIELD,
             "ASYNC_ERROR": _async_error,
             "MISSING_CONTEXT": _missing_context,
             "NO_YIELD": _no_yield,
@@ -232,8 +230,9 @@ class _Writer:
         if kind is Kind.GENERATOR:
             return [
                 f"{indent}g = {call}",
-                f"{indent}{v} = next(g, NOY)",
-                f"{indent}if {v} is NOY:",
+                f"{indent}try:",  # free unless raised: cheaper than a sentinel's test
+                f"{indent}    {v} = next(g)",
+                f"{indent}except StopIteration:",
                 f"{indent}    NO_YIELD(N{node.index})",
                 *self.keep(node, indent, "g"),
             ]

@@ -433,10 +433,14 @@ class ScopedContainer:
             self._fin = None
             del self._p._kids[self]  # type: ignore[union-attr]
             try:
-                if next(gen, _DONE) is _DONE:
+                # a for loop resumes the generator without a call to next() and ends
+                # without a StopIteration object; its body runs only for a second yield
+                for _ in gen:
+                    gen.close()
+                    error: Exception = yielded_twice(gen)
+                    break
+                else:
                     return
-                gen.close()
-                error: Exception = yielded_twice(gen)
             except Exception as raised:  # noqa: BLE001 - reported as a CleanupError
                 error = raised
             raise CleanupError(f"closing scope {shape.scope}", [error])
