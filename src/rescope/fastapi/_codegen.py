@@ -230,7 +230,6 @@ def generate(  # noqa: PLR0913 - keyword-only options of one code generator
         async_flags=_names("_a", count),
         values=_names("_v", count),
         makers=_names("_m", count),
-        const_list=_names("_c", count).rstrip(","),
         async_list=_names("_a", count).rstrip(","),
         plan_list=", ".join(
             _names(prefix, count).rstrip(",") for prefix in ("_c", "_v", "_m", "_d", "_x", "_y")

@@ -11,7 +11,6 @@ from collections.abc import (
     Awaitable,
     Callable,
     Hashable,
-    Mapping,
     MutableMapping,
     Sequence,
 )
@@ -22,8 +21,7 @@ from fastapi import BackgroundTasks, FastAPI, Request, WebSocket
 from starlette.requests import HTTPConnection
 
 from rescope.di import Container, Registry, Scope, ScopedContainer
-from rescope.di._codegen import Factory
-from rescope.di._inline import DirectCall, direct_calls, inline_entry
+from rescope.di._inline import DirectCall, InlineEntry, direct_calls, inline_entry
 from rescope.exceptions import AsyncFinalizerError, CleanupError, ConfigurationError
 from rescope.fastapi._graph import context_keys
 from rescope.fastapi._users import CurrentUser, UserLease, UserScopes
@@ -132,22 +130,18 @@ async def current_scope(connection: HTTPConnection) -> ScopedContainer:
 
 
 @dataclass(frozen=True, slots=True)
-class InlineRequest:
+class InlineRequest(InlineEntry):
     """How generated route code enters a request's REQUEST scope without ``enter_now``.
 
+    An :class:`~rescope.di._inline.InlineEntry` for REQUEST, with what the route adds.
+
     Attributes:
-        cls: The class of the scope object.
-        shape: The compiled shape it points at.
         context_keys: The context keys the request passes (the connection is the value).
-        sync: The function resolving each key that needs no ``await``.
         calls: For each injected key, how to create it with one call in the fresh
             scope, or None.
     """
 
-    cls: type[ScopedContainer]
-    shape: object
     context_keys: tuple[object, ...]
-    sync: Mapping[object, Factory]
     calls: tuple[DirectCall | None, ...]
 
 
