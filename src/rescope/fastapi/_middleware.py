@@ -129,11 +129,9 @@ class RescopeMiddleware:
 def _exit(entered: ScopedContainer, scope: ASGIScope) -> bool:
     """Close an HTTP request's ``entered`` without awaiting; False when it cannot.
 
-    It cannot for a websocket connection (closed by ``Integration.exit``) or when the
-    scope holds async finalizers.
+    It cannot when the scope holds async finalizers. (A websocket connection's scope is
+    closed by ``Integration.exit``: the caller sends only HTTP requests here.)
     """
-    if scope["type"] != "http":
-        return False
     try:
         entered.__exit__(None, None, None)
     except AsyncFinalizerError:
