@@ -8,19 +8,17 @@ the worst lateness of a 10 ms ticker while a CPU-bound hash runs.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from benchmarks._harness import Case, markdown_table, matrix_table, measure
+from tests.resources._work import fill_tree, hash_rounds, max_loop_lag, rounds_for
 
 PEERS: list[str] = []
-
-BUFFER = os.urandom(4 << 20)
 
 
 def _temp_cases(where: str) -> dict[str, list[Case]]:
@@ -152,49 +150,19 @@ def _session_cases(where: str) -> dict[str, list[Case]]:
     }
 
 
-def _hash(rounds: int) -> None:
-    digest = hashlib.sha256()
-    for _ in range(rounds):
-        digest.update(BUFFER)
-
-
-async def _max_lag(work, *, tick: float = 0.01) -> float:
-    """Run ``work()`` while a ticker sleeps ``tick`` at a time; return its worst lateness (s)."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-
-    async def ticker() -> float:
-        worst = 0.0
-        while not stop.is_set():
-            before = loop.time()
-            await asyncio.sleep(tick)
-            worst = max(worst, loop.time() - before - tick)
-        return worst
-
-    ticking = asyncio.create_task(ticker())
-    await asyncio.sleep(tick * 5)
-    try:
-        await work()
-    finally:
-        stop.set()
-    return await ticking
-
-
 async def _lag_table(seconds: float) -> str:
     from rescope.resources import run_cpu_bound
 
-    started = time.perf_counter()
-    _hash(4)
-    rounds = max(1, round(seconds / ((time.perf_counter() - started) / 4)))
+    rounds = rounds_for(seconds)
 
     async def inline() -> None:
-        _hash(rounds)
+        hash_rounds(rounds)
 
     async def offloaded() -> None:
-        await run_cpu_bound(_hash, rounds)
+        await run_cpu_bound(hash_rounds, rounds)
 
     async def to_thread() -> None:
-        await asyncio.to_thread(_hash, rounds)
+        await asyncio.to_thread(hash_rounds, rounds)
 
     rows = []
     for name, work in [
@@ -202,43 +170,35 @@ async def _lag_table(seconds: float) -> str:
         ("rescope run_cpu_bound", offloaded),
         ("asyncio.to_thread", to_thread),
     ]:
-        lag = await _max_lag(work)
+        lag = await max_loop_lag(work, warmup=0.05)
         rows.append([name, f"{lag * 1000:.1f} ms"])
     return markdown_table([f"{seconds:g} s sha256 run", "worst 10 ms ticker lag"], rows)
-
-
-def _fill_tree(root: Path, entries: int) -> None:
-    source = root / "source.bin"
-    source.write_bytes(b"x")
-    for d in range(entries // 100):
-        sub = root / f"d{d}"
-        sub.mkdir()
-        for f in range(100):
-            (sub / f"f{f}.bin").hardlink_to(source)
 
 
 async def _tree_lag_table(where: str, entries: int) -> str:
     """The worst lateness of a 5 ms ticker while a temp tree of ``entries`` files is removed."""
     from rescope.resources import managed_temp_dir
 
+    async def rescope_exit() -> Callable[[], Awaitable[object]]:
+        holder = managed_temp_dir(directory=where)
+        fill_tree(await holder.__aenter__(), entries)
+        return lambda: holder.__aexit__(None, None, None)
+
+    async def plain_exit() -> Callable[[], Awaitable[object]]:
+        plain = tempfile.TemporaryDirectory(dir=where)
+        fill_tree(Path(plain.name), entries)
+
+        async def leave() -> None:
+            plain.cleanup()
+
+        return leave
+
     rows = []
-    for name in ["rescope `async with managed_temp_dir()`", "tempfile.TemporaryDirectory"]:
-        lags = []
-        for _ in range(3):
-            if name.startswith("rescope"):
-                holder = managed_temp_dir(directory=where)
-                _fill_tree(await holder.__aenter__(), entries)
-                lags.append(
-                    await _max_lag(lambda h=holder: h.__aexit__(None, None, None), tick=0.005)
-                )
-            else:
-                plain = tempfile.TemporaryDirectory(dir=where)
-                _fill_tree(Path(plain.name), entries)
-
-                async def leave(p=plain) -> None:
-                    p.cleanup()
-
-                lags.append(await _max_lag(leave, tick=0.005))
+    for name, setup in [
+        ("rescope `async with managed_temp_dir()`", rescope_exit),
+        ("tempfile.TemporaryDirectory", plain_exit),
+    ]:
+        lags = [await max_loop_lag(await setup(), tick=0.005, warmup=0.025) for _ in range(3)]
         rows.append([name, f"{sorted(lags)[1] * 1000:.1f} ms"])
     return markdown_table(
         [f"remove a {entries:,}-file tree on exit", "worst 5 ms ticker lag"], rows

@@ -7,6 +7,7 @@ import hashlib
 import os
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 BUFFER = os.urandom(8 << 20)
 
@@ -54,3 +55,14 @@ async def max_loop_lag(
     finally:
         stop.set()
     return await ticking
+
+
+def fill_tree(root: Path, entries: int) -> None:
+    """Put ``entries`` directory entries in ``root`` (hard links: quick to make, slow to remove)."""
+    source = root / "source.bin"
+    source.write_bytes(b"x")
+    for d in range(entries // 100):
+        sub = root / f"d{d}"
+        sub.mkdir()
+        for f in range(100):
+            (sub / f"f{f}.bin").hardlink_to(source)

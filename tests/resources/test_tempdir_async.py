@@ -9,26 +9,15 @@ import anyio
 import pytest
 
 from rescope.resources import managed_temp_dir
-from tests.resources._work import max_loop_lag
+from tests.resources._work import fill_tree, max_loop_lag
 
 FILES = 3000
-
-
-def _fill(root: Path) -> None:
-    """Put FILES directory entries in ``root`` (hard links: fast to make, as slow to remove)."""
-    source = root / "source.bin"
-    source.write_bytes(b"x")
-    for d in range(FILES // 100):
-        sub = root / f"d{d}"
-        sub.mkdir()
-        for f in range(100):
-            (sub / f"f{f}.bin").hardlink_to(source)
 
 
 async def _removal_lag(tmp_path: Path, *, offloaded: bool) -> float:
     """Fill a temp dir, then return the ticker's worst lateness while its exit removes it."""
     holder = managed_temp_dir(directory=tmp_path)
-    _fill(await holder.__aenter__())
+    fill_tree(await holder.__aenter__(), FILES)
 
     async def leave() -> None:
         if offloaded:
@@ -60,7 +49,7 @@ async def test_cancelled_in_the_block_leaves_nothing(tmp_path) -> None:
 
     async def job() -> None:
         async with managed_temp_dir(directory=tmp_path) as root:
-            _fill(root)
+            fill_tree(root, FILES)
             filled.set()
             await asyncio.sleep(60)
 
@@ -79,7 +68,7 @@ async def test_cancelled_during_removal_still_leaves_nothing(tmp_path) -> None:
 
     async def job() -> None:
         async with managed_temp_dir(directory=tmp_path) as root:
-            _fill(root)
+            fill_tree(root, FILES)
             leaving.set()
         await asyncio.sleep(60)
 
@@ -99,7 +88,7 @@ async def test_an_expiring_cancel_scope_still_leaves_nothing(tmp_path) -> None:
     for budget in (0.0, 0.01, 0.05):
         with anyio.move_on_after(budget) as scope:
             async with managed_temp_dir(directory=tmp_path) as root:
-                _fill(root)
+                fill_tree(root, FILES)
                 await anyio.sleep(60)
         assert scope.cancelled_caught
         assert list(tmp_path.iterdir()) == []
