@@ -30,6 +30,7 @@ import anyio.to_thread
 from anyio.lowlevel import RunVar
 
 from rescope.exceptions import ResourceError, SettingsError
+from rescope.resources._uncancelled import on_asyncio
 
 __all__ = [
     "CPU_POOL_ENV",
@@ -133,14 +134,6 @@ def offload_limits() -> OffloadLimits:
     )
 
 
-def _on_asyncio() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
 async def _in_thread(
     fn: Callable[[Unpack[Ts]], T],
     args: tuple[*Ts],
@@ -148,7 +141,7 @@ async def _in_thread(
     *,
     abandon_on_cancel: bool,
 ) -> T:
-    if abandon_on_cancel or not _on_asyncio():
+    if abandon_on_cancel or not on_asyncio():
         return await anyio.to_thread.run_sync(
             fn, *args, limiter=limiter, abandon_on_cancel=abandon_on_cancel
         )

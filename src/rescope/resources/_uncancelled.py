@@ -8,12 +8,13 @@ from typing import TypeVar
 
 import anyio
 
-__all__ = ["run_uncancelled"]
+__all__ = ["on_asyncio", "run_uncancelled"]
 
 T = TypeVar("T")
 
 
-def _on_asyncio() -> bool:
+def on_asyncio() -> bool:
+    """Whether the running event loop is asyncio's (anyio may also run on trio)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -29,7 +30,7 @@ async def run_uncancelled(start: Callable[[], Awaitable[T]]) -> tuple[T, BaseExc
     cleaned up after the result. An error of the work itself propagates, unless a
     cancellation was held back: then the cancellation does.
     """
-    if not _on_asyncio():
+    if not on_asyncio():
         with anyio.CancelScope(shield=True):
             result = await start()
         return result, None
