@@ -76,45 +76,41 @@ def _answers_problems(request: Request) -> bool:
     return any(isinstance(kind, type) and issubclass(kind, _RescopeError) for kind in handlers)
 
 
-def _check_limit(limiter: _RateLimiter) -> Callable[[Request, str], Awaitable[_Decision]]:
-    async def check(request: Request, name: str) -> _Decision:
-        try:
-            decision = await limiter.hit(name)
-        except _RedisUnavailableError as exc:
-            if _answers_problems(request):
-                raise
-            raise HTTPException(
-                status_code=503,
-                detail="the rate limiter cannot reach its store",
-                headers={"Retry-After": "1"},
-            ) from exc
-        request.state.rate_limit = decision
-        if not decision.allowed:
-            if _answers_problems(request):
-                raise _RateLimitExceededError(
-                    name,
-                    limit=decision.limit,
-                    window=limiter.window,
-                    retry_after=decision.retry_after,
-                )
-            retry = max(1, round(decision.retry_after + 0.499))
-            raise HTTPException(
-                status_code=429,
-                detail=f"rate limit exceeded: {decision.limit} per {limiter.window:g}s",
-                headers={
-                    "Retry-After": str(retry),
-                    "X-RateLimit-Limit": str(decision.limit),
-                    "X-RateLimit-Remaining": "0",
-                },
+async def _hit(limiter: _RateLimiter, key: _KeyFunc, request: Request) -> _Decision:
+    """Count ``request`` against ``limiter``; raise 429 (or 503 when its store is down)."""
+    name = key(request)
+    if inspect.isawaitable(name):
+        name = await name
+    try:
+        decision = await limiter.hit(name)
+    except _RedisUnavailableError as exc:
+        if _answers_problems(request):
+            raise
+        raise HTTPException(
+            status_code=503,
+            detail="the rate limiter cannot reach its store",
+            headers={"Retry-After": "1"},
+        ) from exc
+    request.state.rate_limit = decision
+    if not decision.allowed:
+        if _answers_problems(request):
+            raise _RateLimitExceededError(
+                name,
+                limit=decision.limit,
+                window=limiter.window,
+                retry_after=decision.retry_after,
             )
-        return decision
-
-    return check
-
-
-async def _key_of(key: _KeyFunc, request: Request) -> str:
-    value = key(request)
-    return await value if inspect.isawaitable(value) else value
+        retry = max(1, round(decision.retry_after + 0.499))
+        raise HTTPException(
+            status_code=429,
+            detail=f"rate limit exceeded: {decision.limit} per {limiter.window:g}s",
+            headers={
+                "Retry-After": str(retry),
+                "X-RateLimit-Limit": str(decision.limit),
+                "X-RateLimit-Remaining": "0",
+            },
+        )
+    return decision
 
 
 def rate_limit(
@@ -141,17 +137,17 @@ def rate_limit(
         ConfigurationError: ``limiter`` is neither a limiter nor a way to resolve one.
     """
     if isinstance(limiter, _RateLimiter):
-        check = _check_limit(limiter)
+        fixed = limiter
 
         async def dependency(request: Request) -> _Decision:
-            return await check(request, await _key_of(key, request))
+            return await _hit(fixed, key, request)
 
         return dependency
 
     marker = _marker(limiter, _RateLimiter, argument="limiter")
 
     async def injected(request: Request, limiter: _RateLimiter = marker) -> _Decision:
-        return await _check_limit(limiter)(request, await _key_of(key, request))
+        return await _hit(limiter, key, request)
 
     return injected
 
