@@ -29,7 +29,7 @@ import libcst as cst
 
 from rescope.migrate._imports import add_imports, bound_names, dotted, remove_imports
 from rescope.migrate._model import PhaseReport
-from rescope.migrate._phases import parse
+from rescope.migrate._phases import parse, stage
 from rescope.migrate._plan import MigrationPlan
 from rescope.migrate._project import is_test_path
 
@@ -242,10 +242,8 @@ def move_override_fixtures(report: PhaseReport, plan: MigrationPlan, registry: s
         after, _ = remove_imports(after, mover.dropped)
         after = _drop_helper(after)
         after = add_imports(after, [("rescope.testing", "Overrides"), (registry, "app_container")])
-        text = after.code
-        if text == plan.project.read(path):
+        if not stage(plan, path, module, after):
             continue
-        plan.project.stage(path, text)
         report.note(
             "fixture",
             path,

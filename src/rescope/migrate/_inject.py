@@ -49,7 +49,7 @@ def _returned_get(fn: cst.FunctionDef) -> str:
     if not isinstance(ret, cst.Return) or not isinstance(ret.value, cst.Call):
         return ""
     call = ret.value
-    if dotted(call.func) != "app_container().get" and not (
+    if not (
         isinstance(call.func, cst.Attribute)
         and call.func.attr.value == "get"
         and isinstance(call.func.value, cst.Call)
