@@ -50,9 +50,8 @@ def registered_services(plan: MigrationPlan, registry: str) -> set[tuple[str, st
     path = registry.replace(".", "/") + ".py"
     if not plan.project.exists(path):
         return set()
-    try:
-        tree = ast.parse(plan.project.read(path))
-    except SyntaxError:
+    tree = plan.project.tree(path)
+    if tree is None:
         return set()
     imported: dict[str, str] = {}
     added: set[str] = set()
