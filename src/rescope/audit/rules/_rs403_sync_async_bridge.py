@@ -8,8 +8,9 @@ from typing import ClassVar
 from rescope.audit._facts import ModuleFacts
 from rescope.audit._model import Finding, Severity
 from rescope.audit.rules._base import Context, Example, Rule
+from rescope.audit.rules._rs4_hazard_facts import Adapter
 from rescope.audit.rules._rs4_hazard_names import ChainResolver, hazard_modules
-from rescope.audit.rules._rs4_hazard_scan import Adapter, collect_hazards
+from rescope.audit.rules._rs4_hazard_scan import collect_hazards
 
 __all__ = ["SyncAsyncBridge"]
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 
+from rescope.audit._scan import dotted
+
 __all__ = [
     "BUILTINS",
     "TEMP_NAMES",
     "TIME_CALLS",
     "calls_in",
-    "calls_something",
     "dir_of",
     "handed_back",
     "has_timeout",
@@ -19,7 +20,6 @@ __all__ = [
     "last_part",
     "makes_path",
     "names",
-    "dotted_name",
     "parent_of",
     "path_of",
     "removed_names",
@@ -73,16 +73,9 @@ def calls_in(expr: ast.expr) -> list[str]:
         name
         for node in ast.walk(expr)
         if isinstance(node, ast.Call)
-        and last_part(name := dotted_name(node.func)) not in TIME_CALLS
+        and last_part(name := dotted(node.func)) not in TIME_CALLS
         and name not in BUILTINS
     ]
-
-
-def calls_something(expr: ast.expr) -> bool:
-    for node in ast.walk(expr):
-        if isinstance(node, ast.Call) and last_part(dotted_name(node.func)) not in TIME_CALLS:
-            return True
-    return False
 
 
 def names(expr: ast.AST) -> set[str]:
@@ -100,7 +93,7 @@ def handed_back(value: ast.expr) -> set[str]:
         return out
     if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
         return {value.value.id}
-    if isinstance(value, ast.Call) and last_part(dotted_name(value.func)) in {
+    if isinstance(value, ast.Call) and last_part(dotted(value.func)) in {
         "Path",
         "str",
         "PurePath",
@@ -119,7 +112,7 @@ def has_timeout(call: ast.Call) -> bool:
 
 
 def is_temp(call: ast.Call) -> bool:
-    last = last_part(dotted_name(call.func))
+    last = last_part(dotted(call.func))
     if last in {"mkstemp", "mkdtemp"}:
         return True
     if last in TEMP_DELETE:
@@ -127,27 +120,6 @@ def is_temp(call: ast.Call) -> bool:
             if kw.arg == "delete" and isinstance(kw.value, ast.Constant):
                 return kw.value.value is False
     return False
-
-
-def dotted_name(node: ast.AST) -> str:
-    """``a.b.c`` for a Name/Attribute chain; a call inside the chain becomes ``f()``."""
-    parts: list[str] = []
-    while True:
-        if isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        elif isinstance(node, ast.Call):
-            inner = dotted_name(node.func)
-            if not inner:
-                return ""
-            parts.append(inner + "()")
-            break
-        elif isinstance(node, ast.Name):
-            parts.append(node.id)
-            break
-        else:
-            return ""
-    return ".".join(reversed(parts))
 
 
 def is_main_guard(stmt: ast.stmt) -> bool:
@@ -164,7 +136,7 @@ def is_entry(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     if node.name in {"main", "_main", "cli", "run_cli"}:
         return True
     for dec in node.decorator_list:
-        name = dotted_name(dec.func if isinstance(dec, ast.Call) else dec)
+        name = dotted(dec.func if isinstance(dec, ast.Call) else dec)
         if last_part(name) in {"command", "group", "callback"} or name.startswith(
             ("click.", "typer.")
         ):
@@ -178,7 +150,7 @@ def path_of(expr: ast.expr) -> ast.expr:
         isinstance(expr, ast.Call)
         and len(expr.args) == 1
         and not expr.keywords
-        and last_part(dotted_name(expr.func)) in PATH_WRAPPERS
+        and last_part(dotted(expr.func)) in PATH_WRAPPERS
     ):
         expr = expr.args[0]
     return expr
@@ -194,7 +166,7 @@ def parent_of(expr: ast.expr) -> str:
     elif (
         isinstance(expr, ast.Call)
         and len(expr.args) == 1
-        and last_part(dotted_name(expr.func)) == "dirname"
+        and last_part(dotted(expr.func)) == "dirname"
     ):
         inner = path_of(expr.args[0])
     else:
@@ -215,7 +187,7 @@ def dir_of(expr: ast.expr) -> ast.expr | None:
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
         parent, children = path_of(expr.left), [expr.right]
     elif isinstance(expr, ast.Call):
-        last = last_part(dotted_name(expr.func))
+        last = last_part(dotted(expr.func))
         if last in {"join", "Path", "PurePath"} and len(expr.args) == 2:  # noqa: PLR2004
             parent, children = path_of(expr.args[0]), expr.args[1:]
         elif last == "joinpath" and len(expr.args) == 1 and isinstance(expr.func, ast.Attribute):

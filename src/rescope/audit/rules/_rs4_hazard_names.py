@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from rescope.audit._facts import ModuleAssign, ModuleFacts
 from rescope.audit.rules._base import Context
-from rescope.audit.rules._rs4_hazard_scan import HazardFacts, load_hazards
+from rescope.audit.rules._rs4_hazard_facts import HazardFacts, load_hazards
 
 __all__ = ["ChainResolver", "PatternSet", "compile_pattern", "hazard_modules"]
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any
 
+from rescope.audit._scan import dotted
 from rescope.audit.rules._rs4_hazard_ast import (
     BUILTINS,
     TEMP_NAMES,
     calls_in,
     dir_of,
-    dotted_name,
     handed_back,
     has_timeout,
     is_entry,
@@ -31,25 +30,9 @@ from rescope.audit.rules._rs4_hazard_ast import (
     removed_names,
     straight,
 )
-from rescope.audit.rules._rs4_hazard_facts import (
-    EMPTY,
-    Adapter,
-    HazardFacts,
-    Resource,
-    Site,
-    load_hazards,
-)
+from rescope.audit.rules._rs4_hazard_facts import Adapter, Resource, Site
 
-__all__ = [
-    "EMPTY",
-    "Adapter",
-    "HazardFacts",
-    "Resource",
-    "Site",
-    "collect_hazards",
-    "is_offload",
-    "load_hazards",
-]
+__all__ = ["collect_hazards"]
 
 # The rules run on any tree only when its source mentions one of these.
 _MARKERS = (
@@ -223,7 +206,7 @@ class _Scanner:
         for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
             if arg is None:
                 continue
-            annotation = dotted_name(arg.annotation) if arg.annotation is not None else ""
+            annotation = dotted(arg.annotation) if arg.annotation is not None else ""
             if annotation and arg.arg not in {"self", "cls"}:
                 fn.origins[arg.arg] = annotation + "()"
             else:
@@ -301,7 +284,7 @@ class _Scanner:
                 if item.optional_vars is not None:
                     self._mark_bound(ctx)
                 self._expr(ctx, fn)
-                if isinstance(ctx, ast.Call) and last_part(dotted_name(ctx.func)) in _TIMEOUTS:
+                if isinstance(ctx, ast.Call) and last_part(dotted(ctx.func)) in _TIMEOUTS:
                     fn.has_timeout = True
                 fn.cleaned.update(_names(ctx))
                 if item.optional_vars is not None:
@@ -447,7 +430,7 @@ class _Scanner:
         for node in ast.walk(stmt):
             if not isinstance(node, ast.Call):
                 continue
-            last = last_part(dotted_name(node.func))
+            last = last_part(dotted(node.func))
             if last in _REMOVERS:
                 for arg in node.args:
                     removed.update(removed_names(arg))
@@ -509,7 +492,7 @@ class _Scanner:
         if not name:
             if type(func) is not _ATTRIBUTE or func.attr not in _STORES:
                 return False
-            plain = dotted_name(func)
+            plain = dotted(func)
             if plain.startswith("self."):
                 # Kept by the object (``self._paths.append(path)``): it owns the cleanup now.
                 for arg in node.args:
@@ -581,7 +564,7 @@ class _Scanner:
             body = body[1:]
         if len(body) == 2 and isinstance(body[0], ast.Assign):  # noqa: PLR2004
             value = body[0].value
-            if not (isinstance(value, ast.Call) and "loop" in last_part(dotted_name(value.func))):
+            if not (isinstance(value, ast.Call) and "loop" in last_part(dotted(value.func))):
                 return
             body = body[1:]
         if len(body) != 1 or not isinstance(body[0], ast.Return | ast.Expr):
@@ -590,7 +573,7 @@ class _Scanner:
         if not isinstance(awaited, ast.Await) or not isinstance(awaited.value, ast.Call):
             return
         call = awaited.value
-        name = dotted_name(call.func)
+        name = dotted(call.func)
         if not is_offload(name):
             return
         args = list(call.args)
@@ -601,11 +584,11 @@ class _Scanner:
         target = args[0]
         if (
             isinstance(target, ast.Call)
-            and last_part(dotted_name(target.func)) == "partial"
+            and last_part(dotted(target.func)) == "partial"
             and target.args
         ):
             target = target.args[0]
-        wrapped = dotted_name(target)
+        wrapped = dotted(target)
         head, _, rest = wrapped.partition(".")
         if owner and head in {"self", "cls"} and rest and "." not in rest:
             self.adapters.append(Adapter(qual, node.lineno, owner, rest))
@@ -618,7 +601,7 @@ class _Scanner:
             if isinstance(stmt, ast.Expr):
                 call = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
                 if isinstance(call, ast.Call):
-                    name = dotted_name(call.func)
+                    name = dotted(call.func)
                     if last_part(name) != "sleep" and name.partition(".")[0] not in _QUIET_HEADS:
                         work = True  # a periodic job does work between sleeps
         if work:
@@ -630,8 +613,8 @@ class _Scanner:
         for stmt in straight(loop.body):
             if isinstance(stmt, ast.Expr):
                 call = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
-                if isinstance(call, ast.Call) and last_part(dotted_name(call.func)) == "sleep":
-                    sleeps.append(dotted_name(call.func))
+                if isinstance(call, ast.Call) and last_part(dotted(call.func)) == "sleep":
+                    sleeps.append(dotted(call.func))
             elif isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
                 called = calls_in(stmt.value)
                 if called:
@@ -677,7 +660,7 @@ def _names(node: ast.AST) -> list[str]:
 
 
 def _plain_last(func: ast.expr) -> str:
-    """The last part :func:`dotted_name` would give ``func``, or a name no set holds."""
+    """The last part `dotted` (from `_scan`) would give ``func``, or a name no set holds."""
     kind = type(func)
     if kind is _ATTRIBUTE:
         return func.attr  # type: ignore[attr-defined, no-any-return]
@@ -727,15 +710,13 @@ def _origin(value: ast.expr, fn: _Fn) -> str:
 def collect_hazards(tree: ast.Module, source: str) -> tuple[tuple[tuple[object, ...], ...], ...]:
     """Scan one module for the hazard rules; cheap when its source mentions none of them.
 
-    The result is plain nested tuples (compact in the facts cache; :func:`load_hazards`
-    turns it back into :class:`HazardFacts`). Each hazard rule's ``collect`` calls this on
-    the same tree in turn, so the last result is reused.
+    The result is plain nested tuples (compact in the facts cache;
+    :func:`~rescope.audit.rules._rs4_hazard_facts.load_hazards` turns it back). Every
+    hazard rule names it as its ``collect``; extraction runs a collector shared by
+    several rules once per module.
     """
     if not any(marker in source for marker in _MARKERS):
         return ()
-    if _LAST and _LAST[0] is tree:
-        cached: tuple[tuple[tuple[object, ...], ...], ...] = _LAST[1]
-        return cached
     scanner = _Scanner()
     scanner.module(tree)
     if "noqa" in source:
@@ -762,7 +743,6 @@ def collect_hazards(tree: ast.Module, source: str) -> tuple[tuple[tuple[object, 
     raw: tuple[tuple[tuple[object, ...], ...], ...] = ()
     if any(groups):
         raw = tuple(tuple(tuple(item) for item in group) for group in groups)
-    _LAST[:] = [tree, raw]
     return raw
 
 
@@ -778,7 +758,3 @@ def _acknowledged(source: str) -> dict[int, str]:
             if match:
                 out[number] = match.group(1)
     return out
-
-
-# The last tree scanned and its result.
-_LAST: list[Any] = []
