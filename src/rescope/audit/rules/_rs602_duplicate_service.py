@@ -295,13 +295,12 @@ def _sans_async(text: str) -> str:
 def _twins(fa: ModuleFacts, a: ClassFacts, fb: ModuleFacts, b: ClassFacts) -> bool:
     """A sync API and its async twin (``Client``/``AsyncClient``, ``sync_api``/``async_api``).
 
-    Any two classes of a module and its async mirror (``pkg.x``/``pkg.asyncio.x``) are twins.
+    For classes of two different modules: any two classes of a module and its async
+    mirror (``pkg.x``/``pkg.asyncio.x``) are twins.
     """
-    if fa.module != fb.module and _sans_async(fa.module) == _sans_async(fb.module):
+    if _sans_async(fa.module) == _sans_async(fb.module):
         return True
-    if a.name != b.name and _sans_async(a.name) != _sans_async(b.name):
-        return False
-    return _sans_async(fa.module) == _sans_async(fb.module) or a.name != b.name
+    return a.name != b.name and _sans_async(a.name) == _sans_async(b.name)
 
 
 def _related(ctx: Context, fa: ModuleFacts, a: ClassFacts, fb: ModuleFacts, b: ClassFacts) -> bool:
