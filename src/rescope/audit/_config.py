@@ -6,10 +6,18 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from rescope.exceptions import ConfigurationError
 
-__all__ = ["BLOCKING_RULE", "DEFAULT_MAX_FILE_SIZE", "AuditConfig", "find_pyproject", "load_config"]
+__all__ = [
+    "BLOCKING_RULE",
+    "DEFAULT_MAX_FILE_SIZE",
+    "AuditConfig",
+    "find_pyproject",
+    "load_config",
+    "rescope_table",
+]
 
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
 _KNOWN_KEYS = frozenset(
@@ -44,7 +52,6 @@ class AuditConfig:
         use_cache: Read and write ``.rescope_cache/``.
         cache_dir: Where the cache lives; ``<root>/.rescope_cache`` when ``None``.
         jobs: Worker processes for parsing; ``None`` means one per core.
-        migrate: ``[tool.rescope.migrate]`` as written, for ``rescope migrate`` to read.
     """
 
     exclude: tuple[str, ...] = ()
@@ -57,7 +64,6 @@ class AuditConfig:
     use_cache: bool = True
     cache_dir: Path | None = None
     jobs: int | None = None
-    migrate: Mapping[str, object] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> AuditConfig:
         """Return a copy with the given fields replaced (``None`` values are ignored)."""
@@ -101,6 +107,25 @@ def _check_codes(codes: Iterable[str], setting: str, known: Iterable[str]) -> No
             )
 
 
+def rescope_table(pyproject: Path) -> dict[str, Any]:
+    """The ``[tool.rescope]`` table of ``pyproject`` (empty when it has none).
+
+    Raises:
+        ConfigurationError: The file cannot be read or parsed, or the entry is no table.
+    """
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(
+            f"{pyproject} cannot be read: {exc}.", setting=str(pyproject), hint="fixing the file."
+        ) from exc
+    tool = data.get("tool", {})
+    section = tool.get("rescope", {}) if isinstance(tool, dict) else None
+    if not isinstance(section, dict):
+        raise ConfigurationError("[tool.rescope] must be a table.", setting="tool.rescope")
+    return section
+
+
 def load_config(
     pyproject: Path | None, *, known_rules: Mapping[str, Mapping[str, object]]
 ) -> AuditConfig:
@@ -116,15 +141,7 @@ def load_config(
     """
     if pyproject is None:
         return AuditConfig()
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigurationError(
-            f"{pyproject} cannot be read: {exc}.", setting=str(pyproject), hint="fixing the file."
-        ) from exc
-    section = data.get("tool", {}).get("rescope", {})
-    if not isinstance(section, dict):
-        raise ConfigurationError("[tool.rescope] must be a table.", setting="tool.rescope")
+    section = rescope_table(pyproject)
     for key in section:
         if key not in _KNOWN_KEYS:
             raise ConfigurationError(
@@ -155,13 +172,11 @@ def load_config(
             setting="fail-on",
             hint='`fail-on = "medium"` in [tool.rescope].',
         )
-    migrate = section.get("migrate", {})
-    if not isinstance(migrate, dict):
+    if not isinstance(section.get("migrate", {}), dict):  # its keys are migrate's to check
         raise ConfigurationError(
             "[tool.rescope.migrate] must be a table.", setting="tool.rescope.migrate"
         )
     return AuditConfig(
-        migrate=migrate,
         exclude=_strings(section.get("exclude", []), "exclude"),
         select=select,
         ignore=ignore,

@@ -13,11 +13,11 @@ file; ``scopes`` from both are merged, the explicit ones last.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rescope.audit import find_pyproject
+from rescope.audit._config import rescope_table
 from rescope.exceptions import ConfigurationError
 
 __all__ = ["MigrateSettings", "load_settings"]
@@ -65,13 +65,7 @@ def load_settings(root: Path) -> MigrateSettings:
     pyproject = find_pyproject(root)
     if pyproject is None:
         return MigrateSettings()
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigurationError(
-            f"{pyproject} cannot be read: {exc}.", setting=str(pyproject), hint="fixing the file."
-        ) from exc
-    table = data.get("tool", {}).get("rescope", {}).get("migrate", {})
+    table = rescope_table(pyproject).get("migrate", {})
     if not isinstance(table, dict):
         raise ConfigurationError(f"[{_TABLE}] must be a table.", setting=_TABLE)
     for key in table:
