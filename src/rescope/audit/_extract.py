@@ -24,7 +24,7 @@ from rescope.audit._scan import (
     value_of,
 )
 
-__all__ = ["Collector", "dotted", "extract", "import_map", "is_test_path", "resolve_relative"]
+__all__ = ["Collector", "extract", "is_test_path"]
 
 _SUPPRESS = re.compile(r"#\s*rescope:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?")
 _ROUTE_METHODS = frozenset(

@@ -116,7 +116,7 @@ def load_facts(  # noqa: C901, PLR0913 - one pass over the files, every input na
         for batch in batches:
             for rel, key, blob in batch:
                 facts[rel] = unpack(blob)
-                if key:
+                if key and cache is not None:  # the manifest and blobs feed the cache alone
                     keep(by_rel[rel], key, blob)
             if progress is not None:
                 progress(len(facts), total)
