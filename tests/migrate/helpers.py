@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -128,3 +130,17 @@ def routes_after(root: Path, before: str) -> str:
     again = migrate(root, (Phase.DEPS, Phase.ROUTES), write=False)
     assert again.changes == [], again.diff()
     return after
+
+
+def run_suite(root: Path, *args: str) -> str:
+    """Run the pytest of the project under ``root``; assert it passed and return its output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    return done.stdout

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from rescope.migrate import Phase, migrate
-from tests.migrate.helpers import dedent, project, write_project
+from tests.migrate.helpers import dedent, project, run_suite, write_project
 from tests.migrate.test_container import ROUTES
 
 HEAD = """
@@ -195,13 +193,4 @@ def test_rewritten_fixture_gives_fresh_instances_and_undoes_fakes(tmp_path: Path
     entries = (("provide_auth_service", "AuthService"), ("provide_mailer", "Mailer"))
     _container(tmp_path, _conftest(*entries), Mailer="app")
     write_project(tmp_path, {"tests/test_routes.py": ROUTE_TEST})
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "4 passed" in done.stdout
+    assert "4 passed" in run_suite(tmp_path, "-p", "no:randomly")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from rescope.migrate import Phase, migrate
-from tests.migrate.helpers import dedent, project, write_project
+from tests.migrate.helpers import dedent, project, run_phases, run_suite, write_project
 
 ROUTES = """
     from fastapi import APIRouter, Depends
@@ -83,10 +81,10 @@ def _container(root: Path, files: dict[str, str]) -> dict[str, str]:
     project(root, dedent(ROUTES))
     migrate(root, (Phase.DEPS,), write=True)
     write_project(root, files)
-    result = migrate(root, (Phase.CONTAINER,), write=True)
+    changed = run_phases(root, Phase.CONTAINER)
     again = migrate(root, Phase, write=False)
     assert again.changes == [], again.diff()
-    return {change.path: change.after for change in result.changes}
+    return changed
 
 
 def test_depends_on_a_moved_provider_becomes_from_container(tmp_path: Path) -> None:
@@ -110,16 +108,7 @@ def test_override_patch_becomes_a_container_override_and_the_suite_passes(
     assert "provide_auth_service" not in after
     assert "mock" not in after
     assert after.startswith("from fastapi.testclient import TestClient\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "2 passed" in done.stdout
+    assert "2 passed" in run_suite(tmp_path, "-W", "error")
 
 
 def test_provider_named_in_another_form_keeps_its_depends_alias(tmp_path: Path) -> None:
@@ -153,7 +142,7 @@ def test_without_setup_the_aliases_keep_depends(tmp_path: Path) -> None:
     project(tmp_path, dedent(ROUTES))
     (tmp_path / "app/main.py").unlink()
     migrate(tmp_path, (Phase.DEPS,), write=True)
-    changed = {c.path: c.after for c in migrate(tmp_path, (Phase.CONTAINER,), write=True).changes}
+    changed = run_phases(tmp_path, Phase.CONTAINER)
     assert (
         dedent(PROVIDER)
         .replace("get_auth()", "app_container().get(AuthService)")

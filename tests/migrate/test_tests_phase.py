@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from rescope.migrate import Phase, migrate
-from tests.migrate.helpers import dedent, project, write_project
+from tests.migrate.helpers import dedent, project, run_suite, write_project
 
 ROUTES = """
     from fastapi import APIRouter
@@ -86,18 +84,6 @@ TEST_MAIL = """
 """
 
 
-def _suite(root: Path) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    return done.stdout
-
-
 def _project(root: Path) -> Path:
     project(root, dedent(ROUTES))
     return write_project(
@@ -114,10 +100,10 @@ def _project(root: Path) -> Path:
 def test_suite_stays_green_through_every_phase(tmp_path: Path) -> None:
     """The small project's own tests pass before and after each phase, and reruns are no-ops."""
     root = _project(tmp_path)
-    _suite(root)
+    run_suite(root, "tests")
     for phase in (Phase.DEPS, Phase.ROUTES, Phase.TESTS):
         migrate(root, [phase], write=True)
-        _suite(root)
+        run_suite(root, "tests")
         assert migrate(root, [phase]).changes == []
 
 
