@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from rescope.migrate import MigrationPlan, Phase, build_plan, migrate
+from rescope.migrate import MigrationPlan, MigrationResult, Phase, build_plan, migrate
 
 SERVICES = {
     "app/__init__.py": "",
@@ -144,3 +144,20 @@ def run_suite(root: Path, *args: str) -> str:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     return done.stdout
+
+
+def migrate_to_container(
+    root: Path, routes: str, files: dict[str, str] | None = None, **scopes: str
+) -> MigrationResult:
+    """Deps, routes, then container on a project with ``routes``; a second run is a no-op.
+
+    Returns:
+        The container phase's result.
+    """
+    project(root, dedent(routes))
+    write_project(root, files or {})
+    migrate(root, (Phase.DEPS, Phase.ROUTES), write=True)
+    result = migrate(root, (Phase.CONTAINER,), write=True, scopes=scopes)
+    again = migrate(root, Phase, write=False, scopes=scopes)
+    assert again.changes == [], again.diff()
+    return result

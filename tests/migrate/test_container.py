@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rescope.cli import main
 from rescope.migrate import Phase, migrate
-from tests.migrate.helpers import dedent, project, write_project
+from tests.migrate.helpers import dedent, migrate_to_container, project, write_project
 
 ROUTES = """
     from fastapi import APIRouter
@@ -84,12 +84,7 @@ CHECK = """
 
 def _moved(root: Path, files: dict[str, str] | None = None, **scopes: str) -> dict[str, str]:
     """Run deps, routes and container on the helper project; check a second run is a no-op."""
-    project(root, dedent(ROUTES))
-    write_project(root, files or {})
-    migrate(root, (Phase.DEPS, Phase.ROUTES), write=True)
-    result = migrate(root, (Phase.CONTAINER,), write=True, scopes=scopes)
-    again = migrate(root, Phase, write=False, scopes=scopes)
-    assert again.changes == [], again.diff()
+    result = migrate_to_container(root, ROUTES, files, **scopes)
     return {change.path: change.after for change in result.changes}
 
 

@@ -6,8 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rescope.migrate import Phase, migrate
-from tests.migrate.helpers import dedent, project, write_project
+from tests.migrate.helpers import dedent, migrate_to_container, write_project
 from tests.migrate.test_container import CHECK, ROUTES
 
 INIT_AFTER = """
@@ -20,12 +19,7 @@ INIT_AFTER = """
 
 def _moved(root: Path, files: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
     """Deps, routes, then container with Mailer in APP scope; a second run is a no-op."""
-    project(root, dedent(ROUTES))
-    write_project(root, files or {})
-    migrate(root, (Phase.DEPS, Phase.ROUTES), write=True)
-    result = migrate(root, (Phase.CONTAINER,), write=True, scopes={"Mailer": "app"})
-    again = migrate(root, Phase, write=False, scopes={"Mailer": "app"})
-    assert again.changes == [], again.diff()
+    result = migrate_to_container(root, ROUTES, files, Mailer="app")
     notes = [n.render() for n in result.reports[0].notes]
     return {change.path: change.after for change in result.changes}, notes
 
