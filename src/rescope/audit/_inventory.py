@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rescope.audit._clients import client_label, looks_like_service_name
@@ -10,6 +10,7 @@ from rescope.audit._facts import FunctionFacts, ModuleFacts
 from rescope.audit._index import ProjectIndex
 from rescope.audit._model import Scope, Service, Usage, ValueCache
 from rescope.audit._singletons import Singleton
+from rescope.audit._state import mutable_state, per_user_state
 
 __all__ = ["Inventory", "build_inventory", "find_cycles", "value_instances"]
 
@@ -28,7 +29,7 @@ class Inventory:
     value_getters: dict[str, ValueCache] = field(default_factory=dict)
     edges: list[tuple[str, str]] = field(default_factory=list)
     cycles: list[list[str]] = field(default_factory=list)
-    mutable_state: dict[str, list[str]] = field(default_factory=dict)
+    mutable_state: dict[str, list[str]] = field(default_factory=dict)  # per-user containers
     holders: dict[str, str] = field(default_factory=dict)
 
     def accessor_for(self, qualified: str) -> Singleton | None:
@@ -252,43 +253,20 @@ def _service(index: ProjectIndex, inventory: Inventory, single: Singleton) -> Se
     )
 
 
-def mutable_state(methods: Iterable[FunctionFacts]) -> tuple[list[str], list[str]]:
-    """Instance containers (``self.x = {}``) that methods other than ``__init__`` mutate:
-    ``(keyed by some id, only appended to)``.
-    """  # noqa: D205
-    methods = list(methods)
-    containers = {
-        attr
-        for m in methods
-        if m.name == "__init__"
-        for attr, kind in m.self_inits
-        if kind == "container"
-    }
-    keyed: set[str] = set()
-    appended: set[str] = set()
-    for m in methods:
-        if m.name != "__init__":
-            keyed |= m.self_mutations
-            appended |= m.self_appends
-    return sorted(containers & keyed), sorted((containers & appended) - keyed)
-
-
 def _scope(
     single: Singleton, methods: list[FunctionFacts], inventory: Inventory
 ) -> tuple[Scope, str]:
     """The suggested scope of a service and why, from the state its methods keep.
 
-    Keyed containers holding per-user state (as RS301's ``per_user_state`` judges them) make
+    Keyed containers holding per-user state (as ``_state.per_user_state`` judges them) make
     it SESSION; a buffer filled and drained per call, or per-request constructor parameters,
     make it REQUEST; keyed containers the whole process fills are a registry and leave it APP.
     """
-    # Imported here: the rules package imports this module.
-    from rescope.audit.rules._rs301_shared_mutable_state import per_user_state
-
     keyed, buffers = mutable_state(methods)
-    if keyed or buffers:
-        inventory.mutable_state[single.target.qualified] = keyed + buffers
-    per_user = per_user_state(methods, keyed)
+    shared = per_user_state(methods, keyed + buffers)  # each attribute judged on its own
+    if shared:
+        inventory.mutable_state[single.target.qualified] = shared
+    per_user = [attr for attr in shared if attr in keyed]
     if per_user:
         attrs = _attrs(per_user)
         return Scope.SESSION, f"keeps mutable state keyed by user, run or session in {attrs}"
