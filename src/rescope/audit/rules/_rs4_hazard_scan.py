@@ -266,12 +266,8 @@ class _Scanner:
     def _stmt(  # noqa: C901, PLR0911, PLR0912, PLR0915
         self, stmt: ast.stmt, fn: _Fn, *, owner: str, prefix: str
     ) -> None:
-        if isinstance(stmt, ast.Assign | ast.AnnAssign):
-            self._assign(stmt, fn)
-            return
-        if isinstance(stmt, ast.Expr):
-            self._expr_stmt(stmt, fn)
-            return
+        # Assignments, expression statements, definitions and classes never come here:
+        # ``_body`` dispatches them itself.
         if isinstance(stmt, ast.Return):
             if stmt.value is not None:
                 self._mark_bound(stmt.value)
@@ -333,11 +329,9 @@ class _Scanner:
             for alias in stmt.names:
                 fn.origins.pop((alias.asname or alias.name).partition(".")[0], None)
             return
-        for child in ast.iter_child_nodes(stmt):
+        for child in ast.iter_child_nodes(stmt):  # the rest hold no statements of their own
             if isinstance(child, ast.expr):
                 self._expr(child, fn)
-            elif isinstance(child, ast.stmt):
-                self._stmt(child, fn, owner=owner, prefix=prefix)
             elif isinstance(child, ast.match_case):
                 self._body(child.body, fn, owner=owner, prefix=prefix)
 
