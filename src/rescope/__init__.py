@@ -40,9 +40,7 @@ __all__ = [
     "__version__",
 ]
 
-_RUNTIME = frozenset(
-    {"Container", "DependencyGraph", "Lazy", "Override", "Registry", "Scope", "ScopedContainer"}
-)
+_RUNTIME = frozenset(__all__) - {"RescopeError", "__version__"}  # from rescope.di, lazily
 
 
 def __getattr__(name: str) -> object:
