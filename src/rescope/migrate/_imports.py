@@ -21,6 +21,7 @@ __all__ = [
     "add_imports",
     "bound_names",
     "dotted",
+    "is_docstring",
     "leading_lines",
     "referenced_names",
     "remove_imports",
@@ -159,7 +160,7 @@ def add_imports(module: cst.Module, wanted: Iterable[tuple[str, str]]) -> cst.Mo
         if last_import >= 0:
             body[last_import + 1 : last_import + 1] = statements
         else:
-            at = 1 if body and _is_docstring(body[0]) else 0
+            at = 1 if body and is_docstring(body[0]) else 0
             first = statements[0].with_changes(leading_lines=[cst.EmptyLine()] if at else [])
             statements[0] = first
             if at < len(body) and not body[at].leading_lines:
@@ -168,7 +169,8 @@ def add_imports(module: cst.Module, wanted: Iterable[tuple[str, str]]) -> cst.Mo
     return module.with_changes(body=body)
 
 
-def _is_docstring(stmt: cst.CSTNode) -> bool:
+def is_docstring(stmt: cst.CSTNode) -> bool:
+    """Whether ``stmt`` is a docstring line (a lone string expression)."""
     return (
         isinstance(stmt, cst.SimpleStatementLine)
         and len(stmt.body) == 1

@@ -22,6 +22,7 @@ from rescope.migrate._imports import (
     add_imports,
     bound_names,
     dotted,
+    is_docstring,
     leading_lines,
     remove_imports,
 )
@@ -34,15 +35,7 @@ __all__ = ["container_providers", "inject_aliases", "rewrite_users"]
 
 def _returned_get(fn: cst.FunctionDef) -> str:
     """``X`` when the function's body is ``return app_container().get(X)`` (after a docstring)."""
-    body = [
-        s
-        for s in fn.body.body
-        if not (
-            isinstance(s, cst.SimpleStatementLine)
-            and isinstance(s.body[0], cst.Expr)
-            and isinstance(s.body[0].value, cst.SimpleString)
-        )
-    ]
+    body = [s for s in fn.body.body if not is_docstring(s)]
     if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
         return ""
     ret = body[0].body[0]

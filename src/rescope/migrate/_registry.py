@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rescope.migrate._imports import add_imports, remove_imports
+from rescope.migrate._imports import add_imports, is_docstring, remove_imports
 from rescope.migrate._plan import ServicePlan
 
 __all__ = ["add_registrations", "render_registry", "resolve_providers", "set_up_app"]
@@ -124,17 +124,9 @@ def _reset_container_first(fn: cst.FunctionDef) -> cst.FunctionDef:
     code = cst.Module([]).code_for_node(fn)
     if "reset_container()" in code:
         return fn
-    at = 1 if statements and _docstring(statements[0]) else 0
+    at = 1 if statements and is_docstring(statements[0]) else 0
     statements.insert(at, cst.parse_statement("reset_container()\n"))
     return fn.with_changes(body=fn.body.with_changes(body=statements))
-
-
-def _docstring(stmt: cst.CSTNode) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, cst.SimpleString)
-    )
 
 
 def _drop_rows(stmt: cst.BaseStatement, gone: set[str]) -> cst.BaseStatement:

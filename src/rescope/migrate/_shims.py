@@ -12,7 +12,12 @@ import ast
 
 import libcst as cst
 
-from rescope.migrate._imports import leading_lines, referenced_names, remove_imports
+from rescope.migrate._imports import (
+    is_docstring,
+    leading_lines,
+    referenced_names,
+    remove_imports,
+)
 
 __all__ = ["can_shim", "shim_module"]
 
@@ -150,17 +155,9 @@ def _with_warnings_import(body: list[cst.BaseStatement]) -> list[cst.BaseStateme
             body[index] = stmt.with_changes(leading_lines=[])
             body.insert(index, moved)
             return body
-    at = 1 if body and _docstring(body[0]) else 0
+    at = 1 if body and is_docstring(body[0]) else 0
     body.insert(at, new.with_changes(leading_lines=[cst.EmptyLine()] if at else []))
     return body
-
-
-def _docstring(stmt: cst.BaseStatement) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, cst.SimpleString | cst.ConcatenatedString)
-    )
 
 
 def shim_module(
