@@ -57,6 +57,7 @@ class Project:
         self._originals: dict[str, str | None] = {}
         self._files: list[str] | None = None
         self._trees: dict[str, ast.Module | None] = {}
+        self._texts: dict[str, str] = {}  # on-disk texts, as read
 
     def files(self) -> list[str]:
         """Every ``.py`` file under the root, relative and ``/``-separated, sorted."""
@@ -81,7 +82,10 @@ class Project:
         """The file's text, with the edits of earlier phases of this run applied."""
         if rel in self._pending:
             return self._pending[rel]
-        return (self.root / rel).read_text(encoding="utf-8")
+        text = self._texts.get(rel)
+        if text is None:  # several phases scan every file: read each from disk once
+            text = self._texts[rel] = (self.root / rel).read_text(encoding="utf-8")
+        return text
 
     def tree(self, rel: str) -> ast.Module | None:
         """The file parsed with :mod:`ast` (cached), or ``None`` when it does not parse."""
