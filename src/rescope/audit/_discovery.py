@@ -12,7 +12,7 @@ import pathspec
 
 from rescope.exceptions import AuditError
 
-__all__ = ["ALWAYS_SKIPPED", "Discovery", "SourceFile", "discover", "module_name"]
+__all__ = ["ALWAYS_SKIPPED", "Discovery", "SourceFile", "discover"]
 
 ALWAYS_SKIPPED = frozenset(
     {
@@ -54,19 +54,6 @@ class Discovery:
     root: Path
     files: list[SourceFile]
     skipped: list[tuple[str, str]]
-
-
-def module_name(path: Path, root: Path) -> tuple[str, bool]:
-    """Return the dotted module of ``path`` and whether it is a package ``__init__``.
-
-    The module is the path below ``root`` (without a leading ``src/``), prefixed with the
-    packages that contain ``root`` itself when ``root`` is inside a package.
-    """
-    try:
-        rel = path.relative_to(root)
-    except ValueError:
-        rel = Path(path.name)
-    return _module(rel.parts, _package_prefix(root))
 
 
 def _package_prefix(root: Path) -> list[str]:
@@ -139,10 +126,9 @@ def discover(  # noqa: C901, PLR0912, PLR0915
         if stat.st_size > max_file_size:
             skipped.append((rel, f"{stat.st_size} bytes is over max-file-size ({max_file_size})"))
             return
-        if rel.startswith("/"):
-            module, is_package = module_name(file, root)
-        else:
-            module, is_package = _module(rel.split("/"), prefix)
+        # a file outside the root (given by its own path) is named by its file name
+        parts = (file.name,) if rel.startswith("/") else rel.split("/")
+        module, is_package = _module(parts, prefix)
         found[file] = SourceFile(file, rel, module, is_package, stat.st_size, stat.st_mtime_ns)
 
     for path in resolved:
