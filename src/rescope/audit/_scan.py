@@ -312,7 +312,7 @@ class FunctionScanner:
                     self.refs.append(value.callee)
             elif self.guarded_prefix and owner == self.guarded_prefix:
                 self.writes.append(GlobalWrite(f"{owner}.{target.attr}", line, value, locked))
-            elif owner:
+            elif owner and "(" not in owner:  # `f().x = v` sets an object a call returns
                 self.resets.append(Reset(owner, target.attr, line, value))
 
     def _expr(self, expr: ast.expr) -> None:
@@ -385,7 +385,7 @@ class FunctionScanner:
             owner = dotted(args[0])
             if owner:
                 self.patches.append(Patch(f"{owner}.{args[1].value}", node.lineno, by_string=False))
-                if name.endswith("setattr") and len(args) > 2:  # noqa: PLR2004
+                if name.endswith("setattr") and len(args) > 2 and "(" not in owner:  # noqa: PLR2004
                     self.resets.append(Reset(owner, args[1].value, node.lineno, value_of(args[2])))
 
 

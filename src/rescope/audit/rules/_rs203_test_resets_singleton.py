@@ -84,9 +84,7 @@ class TestResetsSingleton(Rule):
                     if finding is not None:
                         yield finding
 
-    def _judge(self, ctx: Context, facts: ModuleFacts, reset: Reset) -> Finding | None:  # noqa: C901, PLR0911, PLR0912
-        if "(" in reset.target:  # `mod.current().attr = x`: an object a call returns, not a module
-            return None
+    def _judge(self, ctx: Context, facts: ModuleFacts, reset: Reset) -> Finding | None:  # noqa: C901, PLR0912
         head = reset.target.partition(".")[0]
         if head in facts.imports or head in facts.names:
             qualified = ctx.index.resolve(facts, reset.target)
