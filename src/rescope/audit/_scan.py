@@ -15,7 +15,15 @@ from typing import Any
 
 from rescope.audit._facts import Call, GlobalWrite, Patch, Reset, Value
 
-__all__ = ["FunctionScanner", "Where", "dotted", "import_map", "resolve_relative", "value_of"]
+__all__ = [
+    "FunctionScanner",
+    "Where",
+    "child_fields",
+    "dotted",
+    "import_map",
+    "resolve_relative",
+    "value_of",
+]
 
 _MUTATORS = frozenset(
     {"append", "add", "update", "setdefault", "extend", "insert", "__setitem__", "appendleft"}
@@ -130,7 +138,7 @@ _LEAF_FIELDS = frozenset(
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _fields(kind: type) -> tuple[str, ...]:
+def child_fields(kind: type) -> tuple[str, ...]:
     """The fields of an AST node type that can hold expressions, statements or blocks."""
     found = _FIELDS.get(kind)
     if found is None:
@@ -148,7 +156,7 @@ def _walk(node: ast.AST) -> Iterator[ast.AST]:
     while stack:
         current = stack.pop()
         yield current
-        for name in _fields(type(current)):
+        for name in child_fields(type(current)):
             child = getattr(current, name)
             if type(child) is list:
                 stack.extend(c for c in child if isinstance(c, ast.AST))
@@ -261,7 +269,7 @@ class FunctionScanner:
 
     def _other(self, stmt: ast.stmt, *, locked: bool) -> None:
         """Loops, ``try``, ``match``, ``raise`` and the rest: every block and expression."""
-        for name in _fields(type(stmt)):
+        for name in child_fields(type(stmt)):
             child = getattr(stmt, name)
             if isinstance(child, list):
                 for item in child:
@@ -335,7 +343,7 @@ class FunctionScanner:
             else:
                 if kind is _AWAIT:
                     self.awaits.append(node.lineno)
-                for name in known.get(kind) or _fields(kind):
+                for name in known.get(kind) or child_fields(kind):
                     child = getattr(node, name)
                     if type(child) is list:
                         extend(child)  # may hold None (`{**x}` keys): skipped when popped

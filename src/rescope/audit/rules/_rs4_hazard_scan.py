@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 
-from rescope.audit._scan import dotted
+from rescope.audit._scan import child_fields, dotted
 from rescope.audit.rules._rs4_hazard_ast import (
     BUILTINS,
     TEMP_NAMES,
@@ -87,11 +87,6 @@ _QUIET_HEADS = frozenset({"logger", "log", "logging", "print", "warnings"})
 _EXPR_STMT, _ASSIGN, _ANN_ASSIGN, _IF = ast.Expr, ast.Assign, ast.AnnAssign, ast.If
 _DEF, _ASYNC_DEF, _CLASS = ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef
 _CALL, _ATTRIBUTE, _NAME, _CONSTANT = ast.Call, ast.Attribute, ast.Name, ast.Constant
-# Fields of expression nodes that hold no expression: contexts, operators, identifiers, flags.
-_LEAF_FIELDS = frozenset(
-    {"ctx", "op", "ops", "id", "attr", "arg", "kind", "conversion", "is_async"}
-)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def is_offload(name: str) -> bool:
@@ -472,7 +467,7 @@ class _Scanner:
             elif kind is ast.FormattedValue or kind is ast.Starred or kind is ast.Await:
                 push(node.value)  # type: ignore[attr-defined]
             else:
-                for field in _CHILD_FIELDS.get(kind) or _child_fields(kind):
+                for field in child_fields(kind):
                     child = getattr(node, field)
                     if type(child) is list:
                         extend([c for c in child if c is not None])
@@ -631,16 +626,6 @@ class _Scanner:
                 evidence += sources.get(name, [])
         if evidence and not all(_PROBE.search(e) for e in evidence):
             self.polls.append(Site(fn.qual, loop.lineno, sleeps[0]))
-
-
-def _child_fields(kind: type) -> tuple[str, ...]:
-    """The fields of an expression node type that can hold further expressions."""
-    found = _CHILD_FIELDS.get(kind)
-    if found is None:
-        found = _CHILD_FIELDS[kind] = tuple(
-            f for f in getattr(kind, "_fields", ()) if f not in _LEAF_FIELDS
-        )
-    return found
 
 
 def _names(node: ast.AST) -> list[str]:
